@@ -35,7 +35,7 @@ class Command:
 
 # `generate` has subcommands of its own; everything else is flat.
 COMMANDS: tuple[Command, ...] = (
-    Command("run", "main job: evaluate a model on the quick suite, report, leaderboard, figures",
+    Command("run", "main job: evaluate a model (default: the embedded SmolLM2) on the quick suite",
             "ppt_bench.commands.run"),
     Command("eval", "evaluate a model on ppt-bench tasks through lm-eval", "ppt_bench.commands.eval"),
     Command("assistant-curve", "per-round accuracy of the recommendation assistants (JSON)",

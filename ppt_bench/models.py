@@ -13,17 +13,17 @@ transformers accepts (it joins it with `pretrained`, and an absolute path wins).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ppt_bench.errors import ModelError
+from ppt_bench.io import atomic_open, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -173,31 +173,23 @@ def assemble(parts: list[Path], target: Path, sha256: str | None) -> Path:
     A `<target>.sha256` sidecar written after a successful check lets later calls skip re-hashing
     as long as the size still matches.
     """
-    from ppt_bench.data.fetch import sha256_of
-
     sidecar = target.with_name(target.name + ".sha256")
     expected_size = sum(part.stat().st_size for part in parts)
     if target.is_file() and sidecar.is_file() and target.stat().st_size == expected_size \
             and sidecar.read_text().strip() == sha256:
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as out:
-        temp = Path(out.name)
-        try:
-            for part in parts:
-                with open(part, "rb") as chunk:
-                    while block := chunk.read(1 << 22):
-                        out.write(block)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-    actual = sha256_of(temp)
-    if sha256 is not None and actual != sha256:
-        temp.unlink(missing_ok=True)
-        raise ModelError(f"assembled {target.name} has sha256 {actual}, expected {sha256}; "
-                         "reinstall the model packages")
-    os.replace(temp, target)
-    sidecar.write_text(actual + "\n")
+    digest = hashlib.sha256()
+    with atomic_open(target, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as chunk:
+                while block := chunk.read(1 << 22):
+                    out.write(block)
+                    digest.update(block)
+        actual = digest.hexdigest()
+        if sha256 is not None and actual != sha256:
+            raise ModelError(f"assembled {target.name} has sha256 {actual}, expected {sha256}; "
+                             "reinstall the model packages")
+    write_text_atomic(sidecar, actual + "\n")
     return target
 
 

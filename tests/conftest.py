@@ -33,3 +33,14 @@ def data_root() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Never touch the user's cache; never reach the network by accident."""
     monkeypatch.setenv("PPT_BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def bayesian_teaching_dir() -> Path:
+    """The unzipped Bayesian-teaching folder (contains `eval/`) under the external data root, or skip."""
+    root = external_data_root()
+    candidate = root / "bayesian_teaching" if root is not None else None
+    if candidate is None or not (candidate / "eval" / "interaction" / "flight.jsonl").is_file():
+        pytest.skip(f"Bayesian-teaching data not found (looked in {candidate}): set PPT_BENCH_DATA_DIR "
+                    "to a data root containing bayesian_teaching/")
+    return candidate

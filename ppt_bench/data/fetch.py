@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from ppt_bench.data.registry import Archive, Dataset, RemoteFile, get_dataset
 from ppt_bench.errors import DataError
+from ppt_bench.io import atomic_open, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -117,34 +119,27 @@ def download(url: str, target: Path, expected_sha256: str | None, roots: list[Pa
     except OSError as error:
         raise DataError(f"cannot create {target.parent}: {error.strerror}; set {ENV_DATA_DIR} "
                         "to a writable folder") from None
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".part",
-                                         delete=False)
-    temp = Path(handle.name)
     digest = hashlib.sha256()
-    try:
-        with handle:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    total = int(response.headers.get("Content-Length") or 0) or None
-                    with _progress(total, target.name) as bar:
-                        while block := response.read(_CHUNK):
-                            handle.write(block)
-                            digest.update(block)
-                            bar.update(len(block))
-            except (urllib.error.URLError, OSError) as error:
-                reason = getattr(error, "reason", None) or error
-                looked = f" (looked in {_where_to_look(roots)})" if roots else ""
-                raise DataError(f"{target} is missing{looked} and could not be downloaded from {url}: "
-                                f"{reason}; connect to the network, or set {ENV_DATA_DIR} to a folder "
-                                "holding a copy") from None
+    with atomic_open(target, "wb") as handle:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with _progress(total, target.name) as bar:
+                    while block := response.read(_CHUNK):
+                        handle.write(block)
+                        digest.update(block)
+                        bar.update(len(block))
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", None) or error
+            looked = f" (looked in {_where_to_look(roots)})" if roots else ""
+            raise DataError(f"{target} is missing{looked} and could not be downloaded from {url}: "
+                            f"{reason}; connect to the network, or set {ENV_DATA_DIR} to a folder "
+                            "holding a copy") from None
         actual = digest.hexdigest()
         if expected_sha256 is not None and actual != expected_sha256:
             raise DataError(f"checksum mismatch for download {url}: sha256 {actual}, expected "
                             f"{expected_sha256}; nothing was saved")
-        os.replace(temp, target)
-        return actual
-    finally:
-        temp.unlink(missing_ok=True)
+    return actual
 
 
 def _progress(total: int | None, name: str):
@@ -183,7 +178,7 @@ def fetch_archive(dataset: Dataset, data_dir=None, offline: bool | None = None) 
             raise DataError(f"{dataset.name}: the archive at {archive.url} changed since it was first "
                             f"downloaded (sha256 {digest}, recorded {recorded.read_text().strip()})")
         unpack(zip_path, folder, archive)
-        _write_atomic(recorded, digest + "\n")
+        write_text_atomic(recorded, digest + "\n")
     finally:
         zip_path.unlink(missing_ok=True)
     return FetchedFile(folder, digest, "downloaded", pinned=archive.sha256 is not None)
@@ -222,16 +217,7 @@ def unpack(zip_path: Path, folder: Path, archive: Archive) -> None:
         raise DataError(f"{zip_path.name}: not a valid zip archive ({error})") from None
     finally:
         if staging.exists():
-            import shutil
-
             shutil.rmtree(staging)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
 
 
 def fetch(name: str, data_dir=None, offline: bool | None = None) -> list[FetchedFile]:

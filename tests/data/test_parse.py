@@ -35,14 +35,16 @@ def test_canary_lines_skipped_in_a_small_file(tmp_path):
 
 def test_malformed_jsonl_names_the_line(tmp_path):
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"UID": 1, "workerid": "a", "response": 10}\n\n{"UID": 2, "workerid": "b", response: 3}\n')
+    path.write_text('{"UID": 1, "workerid": "a", "response": 10}\n'
+                    '\n{"UID": 2, "workerid": "b", response: 3}\n')
     with pytest.raises(DataError, match=r"bad.jsonl: line 3: invalid JSON"):
         list(iter_jsonl(path))
 
 
 def test_invalid_field_names_the_line(tmp_path):
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"UID": 1, "workerid": "a", "response": 10}\n{"UID": 2, "workerid": "b", "response": 300}\n')
+    path.write_text('{"UID": 1, "workerid": "a", "response": 10}\n'
+                    '{"UID": 2, "workerid": "b", "response": 300}\n')
     with pytest.raises(DataError, match="line 2: response 300 outside"):
         read_probcopa_ratings(path)
     path.write_text('{"UID": 1, "workerid": "a"}\n')

@@ -1,0 +1,43 @@
+"""`ppt-bench eval`: evaluate a model on ppt-bench tasks through lm-eval (results under runs/)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `eval` and `run`."""
+    parser.add_argument("--model", default="smollm2",
+                        help="smollm2 (default), gemma3-270m, a local path or a Hugging Face id")
+    parser.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N documents per task")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="B")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0, ...)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default runs/<model>)")
+    parser.add_argument("--include-path", type=Path, metavar="DIR",
+                        help="task folder (default: the checkout's tasks/)")
+
+
+def default_run_dir(model: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model).name if Path(model).exists() else model).strip("_")
+    return Path("runs") / slug
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tasks", required=True, metavar="TASKS",
+                        help="comma-separated task names (e.g. ppt_smoke)")
+    add_model_arguments(parser)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ppt_bench.harness.evaluate import TASKS_DIR, EvalConfig, evaluate, results_table
+
+    config = EvalConfig(model=args.model, tasks=tuple(t for t in args.tasks.split(",") if t),
+                        out_dir=args.out or default_run_dir(args.model), limit=args.limit,
+                        batch_size=args.batch_size, device=args.device,
+                        include_path=args.include_path or TASKS_DIR)
+    results = evaluate(config)
+    print(results_table(results))
+    print(f"results: {config.out_dir}")
+    return 0
