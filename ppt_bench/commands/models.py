@@ -21,8 +21,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ppt_bench.models import (EMBEDDED, embedded_file, embedded_model, install_embedded, installed_files,
-                                  resolve_model)
+    from ppt_bench.models import (
+        EMBEDDED,
+        embedded_file,
+        embedded_model,
+        install_embedded,
+        installed_files,
+        resolve_model,
+    )
 
     if args.action == "list":
         for model in EMBEDDED.values():
