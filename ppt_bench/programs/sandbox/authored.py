@@ -1,0 +1,112 @@
+"""LLM-authored programs: prompt an author with motif examples, validate, run in the sandbox, and turn
+accepted programs into scenarios. An author is any callable `prompt -> text`."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ppt_bench.programs.sandbox.validate import Rejected, validate_source
+
+Author = Callable[[str], str]
+
+EXAMPLE = '''STORY = "Ada took {shots} free throws... she made {made} of 12."
+QUESTION = "What is Ada's true free-throw success rate?"
+CHOICES = ["below 25%", "25% to 50%", "50% to 75%", "above 75%"]
+EDGES = [0.0, 0.25, 0.5, 0.75, 1.0]
+OBSERVED = ["made"]
+
+def model(made=None):
+    rate = numpyro.sample("rate", dist.Beta(2.0, 2.0))
+    numpyro.sample("made", dist.Binomial(12, rate), obs=made)
+    numpyro.deterministic("answer", rate)
+'''.replace("{shots} free throws... she made ", "12 free throws and made ")
+
+PROMPT = """Write a new everyday scenario as a small numpyro probabilistic program, in exactly this format
+(only numpyro.sample/deterministic/plate, dist.*, jnp.* and arithmetic; no imports; STORY shows the
+observed values through {{placeholders}}; `answer` is the quantity asked about, binned by EDGES).
+
+Example:
+```python
+{example}```
+
+Topic idea: {topic}. Reply with one ```python block only.
+"""
+
+TOPICS = ("cooking times", "sports scores", "weather", "commuting", "gardening", "online shopping",
+          "wildlife counts", "exam results", "factory quality", "music practice")
+
+
+def author_prompt(index: int) -> str:
+    return PROMPT.format(example=EXAMPLE, topic=TOPICS[index % len(TOPICS)])
+
+
+def extract_code(text: str) -> str:
+    """The first fenced code block of a reply (or the whole reply if it has none)."""
+    match = re.search(r"```(?:python)?\s*\n(.*?)```", text, flags=re.DOTALL)
+    return match.group(1) if match else text
+
+
+@dataclass(frozen=True)
+class AuthoringReport:
+    requested: int
+    accepted: int
+    rejections: dict
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.requested if self.requested else 0.0
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.rejections.items())) or "none"
+        return (f"accepted {self.accepted}/{self.requested} programs ({100 * self.acceptance_rate:.0f}%); "
+                f"rejections: {reasons}")
+
+
+def scenario_from_source(source: str, seed: int, scenario_id: str, author: str = ""):
+    """Validate, run in the sandbox, and build a Scenario (raises Rejected)."""
+    from ppt_bench.programs._motif import LABELS, Choices, options_text
+    from ppt_bench.programs.sandbox.runner import run_in_sandbox
+    from ppt_bench.programs.scenario import INSTRUCTION, Scenario
+
+    spec = validate_source(source)
+    result = run_in_sandbox(spec, seed)
+    choices = Choices(spec.choices, spec.edges)
+    story = spec.story.format(**{k: _show(v) for k, v in result.observations.items()})
+    soft = np.asarray(result.soft_label, dtype=np.float64)
+    return Scenario(
+        id=scenario_id, motif="authored", split="train", skin=author or "authored",
+        prompt=f"{story}\n{spec.question}\n{options_text(choices)}\n{INSTRUCTION}", choices=spec.choices,
+        labels=LABELS[: len(spec.choices)], soft_label=tuple(float(p) for p in soft / soft.sum()),
+        outcome=int(choices.index_of(result.answer)),
+        program={"source": source, "observations": result.observations, "ess": result.ess},
+        seed=int(seed), query_value=float(result.answer))
+
+
+def _show(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "author", progress: bool = False):
+    """Ask `author` for n programs; return (accepted scenarios, AuthoringReport)."""
+    from tqdm import tqdm
+
+    accepted, reasons = [], Counter()
+    for index in tqdm(range(n), desc="programs", disable=not progress):
+        try:
+            text = author(author_prompt(index))
+        except Exception as error:  # an author failing is counted, not fatal
+            reasons[f"author-error:{type(error).__name__}"] += 1
+            continue
+        try:
+            accepted.append(scenario_from_source(extract_code(text), seed * 100_003 + index,
+                                                 f"authored-{seed}-{index:05d}", name))
+        except Rejected as rejection:
+            reasons[rejection.reason] += 1
+    return accepted, AuthoringReport(n, len(accepted), dict(reasons))

@@ -1,0 +1,69 @@
+"""Authors: callables `prompt -> text`. A scripted one (tests), a local transformers model, or an
+OpenAI-compatible server (e.g. vLLM) reached with urllib only."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Sequence
+
+
+def scripted_author(replies: Sequence[str]):
+    """Replies in turn (cycling): for tests and demos."""
+    state = {"i": 0}
+
+    def author(prompt: str) -> str:
+        reply = replies[state["i"] % len(replies)]
+        state["i"] += 1
+        return reply
+
+    return author
+
+
+def openai_author(url: str, model: str = "default", max_tokens: int = 600, timeout: float = 120.0):
+    """POST {url}/v1/chat/completions (OpenAI-compatible) and return the message text."""
+    endpoint = url.rstrip("/") + ("/chat/completions" if url.rstrip("/").endswith("/v1") else "/v1/chat/completions")
+
+    def author(prompt: str) -> str:
+        body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}],
+                           "max_tokens": max_tokens, "temperature": 0.8}).encode()
+        request = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())["choices"][0]["message"]["content"]
+
+    return author
+
+
+def transformers_author(name: str, max_new_tokens: int = 400, seed: int = 0):
+    """A local model by any name `ppt_bench.models.resolve_model` accepts (imported lazily)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ppt_bench.models import resolve_model
+
+    spec = resolve_model(name)
+    kwargs = {"gguf_file": spec.gguf_file} if getattr(spec, "gguf_file", None) else {}
+    tokenizer = AutoTokenizer.from_pretrained(spec.pretrained, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(spec.pretrained, torch_dtype=torch.float32, **kwargs)
+    torch.manual_seed(seed)
+
+    def author(prompt: str) -> str:
+        if getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                 add_generation_prompt=True)
+        else:
+            text = prompt
+        inputs = tokenizer(text, return_tensors="pt")
+        with torch.no_grad():
+            output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=True, temperature=0.8)
+        return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+    return author
+
+
+def resolve_author(spec: str):
+    """'http(s)://...' -> OpenAI-compatible server (model name after '#', optional); else a local model."""
+    if spec.startswith(("http://", "https://")):
+        url, _, model = spec.partition("#")
+        return openai_author(url, model or "default")
+    return transformers_author(spec)
