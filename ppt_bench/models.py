@@ -221,12 +221,20 @@ def _resolve_local(name: str, path: Path) -> ResolvedModel:
                              chat_template=None, source="local")
     if (path / "config.json").is_file():
         return ResolvedModel(name=name, pretrained=str(path), gguf_file=None, dtype="auto",
-                             chat_template=None, source="local")
+                             chat_template=_folder_has_chat_template(path), source="local")
     ggufs = sorted(path.glob("*.gguf"))
     if len(ggufs) == 1:
         return _resolve_local(name, ggufs[0])
     raise ModelError(f"{path} holds no config.json and {len(ggufs)} .gguf files; "
                      "pass the model folder or one GGUF file")
+
+
+def _folder_has_chat_template(path: Path) -> bool:
+    """Whether a saved tokenizer in `path` carries a chat template (then prompts should use it)."""
+    if (path / "chat_template.jinja").is_file():
+        return True
+    config = path / "tokenizer_config.json"
+    return config.is_file() and '"chat_template"' in config.read_text(encoding="utf-8")
 
 
 def load_model(resolved: ResolvedModel, device: str = "cpu"):

@@ -19,7 +19,7 @@ def external_data_root() -> Path | None:
     return shared if shared.is_dir() else None
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def data_root() -> Path:
     """A data root holding the external data sets (skips the test when there is none)."""
     root = external_data_root()

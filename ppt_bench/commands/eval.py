@@ -26,17 +26,25 @@ def default_run_dir(model: str) -> Path:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", required=True, metavar="TASKS",
-                        help="comma-separated task names (e.g. ppt_smoke)")
+                        help="comma-separated task names (e.g. bt_flight,human_probcopa), or a suite "
+                             "group (ppt_suite_quick, ppt_suite)")
+    parser.add_argument("--size", choices=("quick", "full"),
+                        help="dataset size for every task (default: each task's own, full)")
     add_model_arguments(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ppt_bench.harness.evaluate import TASKS_DIR, EvalConfig, evaluate, results_table
+    from ppt_bench.harness.evaluate import SUITES, TASKS_DIR, EvalConfig, evaluate, results_table, suite_tasks
 
-    config = EvalConfig(model=args.model, tasks=tuple(t for t in args.tasks.split(",") if t),
+    include_path = args.include_path or TASKS_DIR
+    sizes: dict[str, str] = {}
+    for name in (t for t in args.tasks.split(",") if t):
+        members = suite_tasks(name, include_path) if name in SUITES.values() else {name: args.size}
+        sizes.update({task: args.size or size for task, size in members.items()})
+    config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes={t: s for t, s in sizes.items() if s},
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
                         batch_size=args.batch_size, device=args.device,
-                        include_path=args.include_path or TASKS_DIR)
+                        include_path=include_path)
     results = evaluate(config)
     print(results_table(results))
     print(f"results: {config.out_dir}")

@@ -16,6 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from ppt_bench.errors import PPTBenchError
+    from ppt_bench.io import atomic_open
     from ppt_bench.programs.sandbox.authored import author_scenarios
     from ppt_bench.programs.sandbox.authors import resolve_author
 
@@ -23,8 +24,7 @@ def execute(args: argparse.Namespace) -> int:
         raise PPTBenchError("--n must be at least 1")
     author = resolve_author(args.author)
     scenarios, report = author_scenarios(author, args.n, args.seed, name=args.author, progress=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8") as handle:
+    with atomic_open(args.out) as handle:  # a crash never leaves half a file
         for scenario in scenarios:
             handle.write(scenario.to_json() + "\n")
     print(report.summary())

@@ -15,13 +15,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ppt_bench.harness.evaluate import SUITES, TASKS_DIR, EvalConfig, evaluate, results_table
+    from ppt_bench.harness.evaluate import TASKS_DIR, EvalConfig, evaluate, results_table, suite_tasks
 
     started = time.perf_counter()
-    config = EvalConfig(model=args.model, tasks=SUITES[args.suite],
+    include_path = args.include_path or TASKS_DIR
+    sizes = suite_tasks(args.suite, include_path)
+    config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes=sizes,
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
                         batch_size=args.batch_size, device=args.device,
-                        include_path=args.include_path or TASKS_DIR)
+                        include_path=include_path)
     results = evaluate(config)
     print(results_table(results))
     print(f"ppt-bench run: {args.model} on the {args.suite} suite ({', '.join(config.tasks)}) "

@@ -59,6 +59,19 @@ class Interactions:
             options=None if self.options is None else self.options[users],
             heldout_options=self.heldout_options, source=self.source)
 
+    def head(self, n_users: int | None = None, n_heldout: int | None = None) -> Interactions:
+        """The first ``n_users`` users and the first ``n_heldout`` shared held-out sets (None: all)."""
+        batch = self.subset(slice(n_users))
+        if n_heldout is None or not batch.shared_heldout:
+            return batch
+        return Interactions(
+            domain=batch.domain, features=batch.features, choices=batch.choices,
+            heldout_features=batch.heldout_features[:n_heldout],
+            heldout_choices=batch.heldout_choices[:, :n_heldout], user_types=batch.user_types,
+            options=batch.options,
+            heldout_options=None if batch.heldout_options is None else batch.heldout_options[:n_heldout],
+            source=batch.source)
+
 
 def simulate(domain: Domain, n_users: int | None = None, n_heldout: int = 100, n_rounds: int = 5,
              n_options: int = 3, seed: int = 0, temperature: float = 0.0) -> Interactions:

@@ -78,13 +78,7 @@ def _load_batches(domain: str, data_dir: Path | None, n_users: int | None, n_hel
         batch = official.load_weight_records(data_dir, f"{name}_human", heldout_name=name)
     else:
         batch = official.load_weight_records(data_dir, name)
-    batch = batch.subset(slice(n_users))
-    batch = Interactions(domain=batch.domain, features=batch.features, choices=batch.choices,
-                         heldout_features=batch.heldout_features[:n_heldout],
-                         heldout_choices=batch.heldout_choices[:, :n_heldout],
-                         user_types=batch.user_types, options=batch.options,
-                         heldout_options=batch.heldout_options[:n_heldout], source=batch.source)
-    return [(name, batch, False)]
+    return [(name, batch.head(n_users, n_heldout), False)]
 
 
 def curve_report(domain: str, data_dir: Path | str | None = None, n_users: int | None = None,

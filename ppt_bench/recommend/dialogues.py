@@ -44,10 +44,11 @@ def intro_text(domain: Domain) -> str:
             f"would actually pick, so you can learn what I care about as we go.")
 
 
-def query_text(domain: Domain, options: np.ndarray) -> str:
-    """The user's question about one option set ``(K, n_features)``."""
-    return (f"Here are the options:\n{render_options(domain, options)}\n"
-            f"Which {domain.noun.lower()} is the best option for me?")
+def query_text(domain: Domain, options: np.ndarray | str) -> str:
+    """The user's question about one option set: levels ``(K, n_features)``, or the options already
+    rendered one per line (e.g. official web-shop products)."""
+    rendered = options if isinstance(options, str) else render_options(domain, options)
+    return f"Here are the options:\n{rendered}\nWhich {domain.noun.lower()} is the best option for me?"
 
 
 def answer_text(domain: Domain, option: int) -> str:

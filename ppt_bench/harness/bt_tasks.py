@@ -1,0 +1,96 @@
+"""Datasets and scoring of the Bayesian-teaching lm-eval tasks (called from `tasks/*/utils.py`).
+
+Generated users come from `simulate(..., seed=EVAL_SEED)`; official users from the Bayesian-teaching
+archive (`ppt-bench data fetch bayesian_teaching`). `size` (a `dataset_kwargs` entry of the task,
+overridden in the suites) picks how many users and held-out sets: see `bt_documents.SIZES`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ppt_bench.harness.bt_documents import EVAL_SEED, SIZES, OptionTexts, documents, grid_option_texts
+from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics
+
+GENERATED = {"bt_flight": ("flight",), "bt_hotel": ("hotel",),
+             "bt_shopping": ("shopping_running_shoes", "shopping_backpacks", "shopping_coffee_makers")}
+
+
+def _size(size: str) -> tuple[int | None, int]:
+    try:
+        return SIZES[size]
+    except KeyError:
+        raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}") from None
+
+
+def _dataset(docs: list[dict]):
+    import datasets
+
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
+def generated_documents(task: str, size: str = "full") -> list[dict]:
+    """Documents of a generated-users task (`bt_flight`, `bt_hotel`, `bt_shopping`)."""
+    from ppt_bench.recommend import get_domain, simulate
+
+    n_users, n_heldout = _size(size)
+    docs = []
+    for name in GENERATED[task]:
+        domain = get_domain(name)
+        # Shopping pools several categories: split the user budget between them.
+        users = None if n_users is None else max(1, n_users // len(GENERATED[task]))
+        interactions = simulate(domain, n_users=users, n_heldout=n_heldout, seed=EVAL_SEED)
+        part = documents(interactions, grid_option_texts(interactions), f"{task}-{domain.name}")
+        docs += [{**doc, "domain": domain.name} for doc in part]
+    return docs
+
+
+def official_documents(task: str, size: str = "full", data_dir=None) -> list[dict]:
+    """Documents built from the published data: `bt_flight_official`, `bt_hotel_official`,
+    `bt_webshop_official`, `bt_flight_human`."""
+    from ppt_bench.data import dataset_path
+    from ppt_bench.recommend import official
+
+    folder = dataset_path("bayesian_teaching", data_dir)
+    n_users, n_heldout = _size(size)
+    if task in ("bt_flight_official", "bt_hotel_official"):
+        name = task.removeprefix("bt_").removesuffix("_official")
+        batch = official.load_weight_records(folder, name).head(n_users, n_heldout)
+        return [{**doc, "domain": name} for doc in documents(batch, grid_option_texts(batch), task)]
+    if task == "bt_flight_human":
+        # Participants as users: predict each one's next actual choice from the earlier rounds.
+        batch = official.load_weight_records(folder, "flight_human", heldout_name="flight").head(n_users)
+        texts = grid_option_texts(batch)
+        return [{**doc, "domain": "flight_human"} for doc in documents(batch, texts, task, protocol="next")]
+    if task == "bt_webshop_official":
+        docs = []
+        for category in official.webshop_categories(folder):
+            batch = official.load_webshop(folder, category).head(n_users)
+            path = folder / "eval" / "interaction" / "webshop" / f"{category}.jsonl"
+            records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            rounds = [[round_["options"] for round_ in record["rounds"]] for record in records]
+            texts = OptionTexts(rounds=rounds[:batch.n_users], queries=rounds[:batch.n_users])
+            docs += [{**doc, "domain": f"webshop/{category}"}
+                     for doc in documents(batch, texts, f"{task}-{category}", protocol="next")]
+        return docs
+    raise ValueError(f"unknown Bayesian-teaching task {task!r}")
+
+
+def load(task: str, size: str = "full", **metadata: Any):
+    """`custom_dataset` entry point: `task` and `size` come from the YAML's `dataset_kwargs`."""
+    if task in GENERATED:
+        return _dataset(generated_documents(task, size))
+    return _dataset(official_documents(task, size, metadata.get("data_dir")))
+
+
+def process_results(doc: dict, results: list) -> dict[str, Any]:
+    """Per-item values: `acc` vs the user's choice, `agree` with the Bayesian Assistant's pick, `kl`
+    to its predictive, calibration payloads, and the same split by round (`acc_r<r>`, `agree_r<r>`)."""
+    values = item_metrics(choice_loglikelihoods(results), doc["soft_label"], doc["outcome"])
+    values["agree"] = values.pop("mode_agree")
+    values["ba_acc"] = doc["ba_correct"]
+    round_ = doc["round"]
+    values[f"acc_r{round_}"] = values["acc"]
+    values[f"agree_r{round_}"] = values["agree"]
+    return values

@@ -1,0 +1,15 @@
+"""lm-eval hooks of the Bayesian-teaching tasks: thin wrappers around ppt_bench.harness."""
+
+from functools import partial
+
+from ppt_bench.harness import bt_tasks
+from ppt_bench.harness.scoring import *  # noqa: F403  (the pooled aggregations the YAMLs name)
+
+process_results = bt_tasks.process_results
+load_bt_flight = partial(bt_tasks.load, "bt_flight")
+load_bt_hotel = partial(bt_tasks.load, "bt_hotel")
+load_bt_shopping = partial(bt_tasks.load, "bt_shopping")
+load_bt_flight_official = partial(bt_tasks.load, "bt_flight_official")
+load_bt_hotel_official = partial(bt_tasks.load, "bt_hotel_official")
+load_bt_webshop_official = partial(bt_tasks.load, "bt_webshop_official")
+load_bt_flight_human = partial(bt_tasks.load, "bt_flight_human")
