@@ -1,0 +1,256 @@
+"""The trainer on a tiny in-test Llama: config handling, data encoding, the losses, training, resumption."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from ppt_bench.errors import ConfigError, DataError
+
+
+def run_config(train_module, model_dir, data, out_dir, **overrides):
+    """A fast CPU config for the tiny model (full fine-tuning unless told otherwise)."""
+    values = {"model": str(model_dir), "data": str(data), "out_dir": str(out_dir), "finetune": "full",
+              "batch_size": 4, "learning_rate": 3e-3, "warmup_ratio": 0.0, "max_steps": 24,
+              "logging_steps": 1, "save_steps": 1000, "eval_fraction": 0.0, "progress": False,
+              "lr_scheduler": "constant_with_warmup", **overrides}
+    return train_module.make_config(values)
+
+
+def logged_losses(out_dir) -> list[float]:
+    with (out_dir / "loss.csv").open() as handle:
+        return [float(row["loss"]) for row in csv.DictReader(handle) if row["loss"]]
+
+
+# ---------------------------------------------------------------------------------------------- config
+
+def test_config_layers_defaults_recipe_and_overrides(train_module, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("objective: sft\ndata: d.jsonl\nlearning_rate: 2e-6\nbatch_size: 4\n"
+                      "lora_target_modules: [q_proj, v_proj]\n")
+    cfg = train_module.load_config(recipe, ["batch_size=2", "chat_template=true"])
+    assert (cfg.objective, cfg.learning_rate, cfg.batch_size, cfg.chat_template) == ("sft", 2e-6, 2, True)
+    assert cfg.lora_target_modules == ("q_proj", "v_proj")
+    assert cfg.seed == train_module.TrainConfig().seed  # untouched keys keep the code's defaults
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data=x", "learning_rat=1"], "unknown config key"),
+    (["data=x", "batch_size=two"], "batch_size must be int"),
+    (["data=x", "objective=dpo"], "objective must be one of"),
+    (["data=x", "batch_size=0"], "at least 1"),
+    (["batch_size"], "key=value"),
+    ([], "no training data"),
+])
+def test_bad_configs_are_config_errors(train_module, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        train_module.load_config(None, overrides)
+
+
+def test_missing_data_names_the_command_that_makes_it(train_module, tmp_path):
+    cfg = train_module.make_config({"data": str(tmp_path / "none.jsonl"),
+                                    "data_command": "ppt-bench generate scenarios --n 8 --out X"})
+    with pytest.raises(DataError, match="ppt-bench generate scenarios --n 8 --out X"):
+        train_module.main(cfg)
+
+
+# ------------------------------------------------------------------------------------------------ data
+
+@pytest.fixture(scope="module")
+def tiny(train_module, tiny_model_dir):
+    """(model, tokenizer, chat) loaded the way the trainer loads them."""
+    return train_module.load_base(str(tiny_model_dir), None)
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_choice_tokens_follow_lm_eval(train_module, tiny, chat):
+    _, tokenizer, _ = tiny
+    from ppt_bench.harness import prompting
+
+    context = prompting.model_context("Which bucket?", "Answer:", tokenizer, chat)
+    context_ids, label_ids = train_module.choice_token_ids(tokenizer, context, [" A", " B", " C"])
+    assert tokenizer.convert_ids_to_tokens(label_ids) == ["A", "B", "C"]
+    # lm-eval's rule: continuation tokens = encode(context + continuation) minus encode(context)
+    assert tokenizer.encode(context + " B", add_special_tokens=False) == context_ids + [label_ids[1]]
+
+
+def test_sft_labels_only_assistant_tokens(train_module, tiny, data_files):
+    _, tokenizer, _ = tiny
+    record = json.loads(data_files["bayesian"].read_text().splitlines()[0])
+    example = train_module.conversation_example(record, tokenizer, "sft", max_length=4096)
+    labelled = [t for t, label in zip(example["input_ids"], example["labels"], strict=True)
+                if label != train_module.IGNORE]
+    expected = []
+    for message in record["messages"]:
+        if message["role"] == "assistant":
+            expected += tokenizer.encode(message["content"], add_special_tokens=False)
+            expected.append(tokenizer.convert_tokens_to_ids("<|im_end|>"))
+    assert labelled == expected
+    assert all(label in (train_module.IGNORE, token)
+               for token, label in zip(example["input_ids"], example["labels"], strict=True))
+
+
+def test_soft_teaching_slots_sit_before_each_option_number(train_module, tiny, data_files):
+    _, tokenizer, _ = tiny
+    record = json.loads(data_files["bayesian"].read_text().splitlines()[1])
+    example = train_module.conversation_example(record, tokenizer, "soft_teaching", max_length=4096)
+    answers = [m["content"] for m in record["messages"] if m["role"] == "assistant"]
+    assert len(example["slots"]) == len(answers) == len(record["soft_labels"])
+    for (position, ids, target), answer, soft in zip(example["slots"], answers, record["soft_labels"],
+                                                     strict=True):
+        assert tokenizer.convert_ids_to_tokens(ids) == ["1", "2", "3"]
+        said = tokenizer.convert_ids_to_tokens(example["input_ids"][position + 1])
+        assert f"Flight {said}." in answer
+        assert tokenizer.decode(example["input_ids"][position - 4:position + 1]) == "The best option is Flight"
+        np.testing.assert_allclose(target, soft)
+
+
+def test_soft_label_loss_is_kl_to_renormalised_choice_probs(train_module, tiny, data_files):
+    """The trainer's loss on a batch of two scenarios (K = 3 and 4, so padding is exercised) equals
+    mean_i KL(q_i || p_i) computed by hand from the full next-token logits."""
+    model, tokenizer, chat = tiny
+    records = [json.loads(line) for line in data_files["scenarios"].read_text().splitlines()[:2]]
+    examples = [train_module.scenario_example(r, tokenizer, chat, "soft_label", "outcome", 4096)
+                for r in records]
+    batch = train_module.Collator(tokenizer.pad_token_id)(examples)
+    trainer = train_module.ChoiceTrainer.__new__(train_module.ChoiceTrainer)  # only compute_loss is used
+    with torch.no_grad():
+        loss = trainer.compute_loss(model, batch).item()
+        expected = []
+        for example, record in zip(examples, records, strict=True):
+            logits = model(torch.tensor([example["input_ids"]])).logits[0, -1].double().numpy()
+            position, ids, _ = example["slots"][0]
+            assert position == len(example["input_ids"]) - 1
+            z = logits[ids]
+            log_p = z - np.log(np.exp(z - z.max()).sum()) - z.max()
+            q = np.asarray(record["soft_label"])
+            expected.append(float(np.sum(q * (np.log(q) - log_p))))
+    assert loss == pytest.approx(np.mean(expected), rel=1e-5)
+
+
+def test_padded_slots_keep_gradients_finite(train_module, tiny, data_files):
+    """Conversations cut at different lengths have different numbers of answer slots in one batch."""
+    model, tokenizer, _ = tiny
+    record = json.loads(data_files["bayesian"].read_text().splitlines()[0])
+    examples = [train_module.conversation_example(record, tokenizer, "soft_teaching", n) for n in (4096, 300)]
+    assert len(examples[0]["slots"]) > len(examples[1]["slots"]) > 0
+    batch = train_module.Collator(tokenizer.pad_token_id)(examples)
+    trainer = train_module.ChoiceTrainer.__new__(train_module.ChoiceTrainer)
+    model.zero_grad()
+    loss = trainer.compute_loss(model, batch)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    model.zero_grad()
+
+
+def test_hard_label_targets(train_module, tiny, data_files):
+    _, tokenizer, chat = tiny
+    record = json.loads(data_files["scenarios"].read_text().splitlines()[3])
+    outcome = train_module.scenario_example(record, tokenizer, chat, "hard_label", "outcome", 4096)
+    mode = train_module.scenario_example(record, tokenizer, chat, "hard_label", "mode", 4096)
+    assert np.argmax(outcome["slots"][0][2]) == record["outcome"]
+    assert np.argmax(mode["slots"][0][2]) == np.argmax(record["soft_label"])
+    assert sum(outcome["slots"][0][2]) == sum(mode["slots"][0][2]) == 1.0
+
+
+# -------------------------------------------------------------------------------------------- training
+
+@pytest.mark.parametrize("objective, data", [
+    ("soft_label", "scenarios"), ("hard_label", "scenarios"), ("sft", "bayesian"),
+    ("soft_teaching", "bayesian")])
+def test_each_objective_lowers_its_loss(train_module, tiny_model_dir, data_files, tmp_path, objective, data):
+    out = tmp_path / "out"
+    # sft falls fastest (from ~log V): fewer steps keep the test quick
+    cfg = run_config(train_module, tiny_model_dir, data_files[data], out, objective=objective,
+                     eval_fraction=0.25, max_steps=12 if objective == "sft" else 24)
+    metrics = train_module.main(cfg)
+    losses = logged_losses(out)
+    assert len(losses) == cfg.max_steps
+    # 12 (scenarios) or 4 (conversations) training examples in batches of 4: compare whole epochs
+    per_epoch = 3 if data == "scenarios" else 1
+    assert np.mean(losses[-per_epoch:]) < 0.7 * np.mean(losses[:per_epoch]), losses
+    assert "eval_loss" in metrics and (out / "loss.png").stat().st_size > 0
+    record = json.loads((out / "train_config.json").read_text())
+    assert record["config"]["objective"] == objective and "git_sha" in record
+
+
+def test_output_folder_loads_with_resolve_model(train_module, tiny_model_dir, data_files, tmp_path):
+    from ppt_bench.models import load_model, resolve_model
+
+    out = tmp_path / "out"
+    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], out, max_steps=2))
+    resolved = resolve_model(str(out))
+    assert resolved.gguf_file is None and resolved.pretrained == str(out.resolve())
+    model, tokenizer = load_model(resolved)
+    assert tokenizer.chat_template is not None and model.config.vocab_size == len(tokenizer)
+
+
+def test_checkpoint_resumes_to_the_same_state(train_module, tiny_model_dir, data_files, tmp_path):
+    """8 steps in one go == 4 steps, a checkpoint, then 4 more from it (params and the next losses);
+    16 examples in batches of 4 cross an epoch boundary; the checkpoint is at the end of epoch 1."""
+    from safetensors.torch import load_file
+
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    settings = {"max_steps": 8, "save_steps": 4, "save_total_limit": 5, "lr_scheduler": "cosine",
+                "warmup_ratio": 0.25}
+    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], straight,
+                                 **settings))
+    shutil.copytree(straight / "checkpoints" / "checkpoint-4", resumed / "checkpoints" / "checkpoint-4")
+    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], resumed,
+                                 **settings))
+    record = json.loads((resumed / "train_config.json").read_text())
+    assert record["resumed_from"].endswith("checkpoint-4")
+    assert logged_losses(resumed)[-4:] == pytest.approx(logged_losses(straight)[-4:], rel=1e-5)
+    first, second = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
+    assert first.keys() == second.keys()
+    for name in first:
+        torch.testing.assert_close(first[name], second[name], rtol=1e-5, atol=1e-6)
+
+
+def test_lora_trains_and_saves_merged_weights(train_module, tiny_model_dir, data_files, tmp_path):
+    pytest.importorskip("peft")
+    from safetensors.torch import load_file
+
+    out = tmp_path / "out"
+    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], out,
+                                 finetune="lora", lora_r=4, lora_alpha=8, lora_dropout=0.0,
+                                 learning_rate=1e-2, max_steps=12))
+    losses = logged_losses(out)
+    assert np.mean(losses[-3:]) < np.mean(losses[:3]), losses
+    assert not (out / "adapter_config.json").exists()
+    base, tuned = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
+    assert base.keys() == tuned.keys()  # merged: plain Llama weights, no lora_A / lora_B
+    assert any(not torch.equal(base[name], tuned[name]) for name in base)
+
+
+def test_cli_trains_and_reports_config_errors(tiny_model_dir, data_files, tmp_path, capsys):
+    from ppt_bench.cli import main
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"objective: soft_label\nmodel: {tiny_model_dir}\ndata: {data_files['scenarios']}\n"
+                      "finetune: full\nmax_steps: 2\nbatch_size: 4\nprogress: false\n")
+    assert main(["train", "--recipe", str(recipe), "no_such_key=1"]) == 2
+    assert "unknown config key(s) no_such_key" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["train", "--recipe", str(recipe), f"out_dir={out}"]) == 0
+    assert (out / "config.json").is_file() and (out / "metrics.json").is_file()
+
+
+def test_every_shipped_recipe_is_a_valid_config(train_module):
+    from ppt_bench.commands.train import REPO
+
+    recipes = sorted((REPO / "training" / "recipes").glob("*.yaml"))
+    assert len(recipes) >= 10
+    for recipe in recipes:
+        cfg = train_module.load_config(recipe)
+        assert cfg.data_command.split()[:3] in (["ppt-bench", "generate", "scenarios"],
+                                               ["ppt-bench", "generate", "dialogues"]), recipe
+        assert cfg.data_command.split()[-1] == cfg.data, recipe  # the command writes the recipe's file
+        if recipe.stem.endswith("_gpu"):
+            assert cfg.batch_size * cfg.grad_accum * 8 == 128, recipe  # on the 8 GPUs of the configs
