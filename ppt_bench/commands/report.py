@@ -1,0 +1,42 @@
+"""`ppt-bench report RUN_DIR`: calibration report (raw vs temperature-scaled) from logged samples."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="run directory written by `ppt-bench eval` / `ppt-bench run`")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default RUN_DIR/report)")
+    parser.add_argument("--n-boot", type=int, default=1000, metavar="N",
+                        help="bootstrap resamples of the test items (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--calib-fraction", type=float, default=0.3, metavar="F",
+                        help="held-out fraction for T when a task has no <task>_calib run (default 0.3)")
+
+
+def execute(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never a window
+
+    from ppt_bench.report.calibration_report import build_report, write_report
+
+    report, figures = build_report(args.run_dir, n_boot=args.n_boot, seed=args.seed,
+                                   fraction=args.calib_fraction, progress=print)
+    paths = write_report(report, figures, args.out or args.run_dir / "report")
+    print(f"{'task':<24} {'T':>7}  {'split':<18} {'n cal/test':>10}  {'nll raw -> scaled':>18}  "
+          f"{'ece raw -> scaled':>18}")
+    for section in report["tasks"]:
+        nll, ece = section["metrics"]["nll"], section["metrics"]["ece"]
+        split = section["split"]
+        print(f"{section['task']:<24} {section['temperature']:>7.3f}  {split['kind']:<18} "
+              f"{split['n_calib']:>4}/{split['n_test']:<5}  "
+              f"{nll['raw']['value']:>7.3f} -> {nll['scaled']['value']:<7.3f}  "
+              f"{ece['raw']['value']:>7.3f} -> {ece['scaled']['value']:<7.3f}")
+    for task, reason in report["skipped"].items():
+        print(f"skipped {task}: {reason}")
+    print("report: " + ", ".join(str(path) for path in paths.values()))
+    return 0

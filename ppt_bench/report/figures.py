@@ -1,0 +1,308 @@
+"""The papers' figures, one pure function per figure, drawn from run records and their samples.
+
+Each `figure_*` function takes the runs (`RunRecord`s) and returns a matplotlib `Figure` (built
+with the object API, no pyplot state), reading only the runs' results and samples files; it raises
+`FigureSkipped(reason)` when no run has the task it needs. `draw_figures` saves each as PNG and PDF.
+
+    accuracy_by_round     (a) accuracy on held-out option sets vs number of interactions, per model,
+                              with the Bayesian Assistant and random choice (Qiu et al. 2025)
+    agreement_by_round    (b) agreement with the Bayesian Assistant's choice vs interactions
+    first_vs_final        (c) first-round vs final-round accuracy per model
+    reliability           (d) reliability diagrams, raw vs temperature-scaled (cross-fitted T)
+    heldout_motif_kl      (e) KL(q || p) per held-out PPT motif per model
+    probcopa_ratings      (f) model vs human mean ratings on ProbCOPA
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ppt_bench.report.results import RunRecord, Sample, TaskResult, read_samples
+
+RANDOM_BT = 1 / 3  # three options per round in the Bayesian-teaching tasks
+PROBCOPA_MIDPOINTS = np.array([10.0, 30.0, 50.0, 70.0, 90.0])  # bins 0-20, ..., 80-100
+RELIABILITY_TASKS = ("ppt_motifs_heldout", "bt_flight", "human_probcopa", "openestimate")
+N_BINS = 10
+Z95 = 1.96
+
+
+class FigureSkipped(Exception):
+    """No run has what a figure needs; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class FigureOutcome:
+    name: str
+    paths: tuple[Path, ...] = ()
+    skipped: str | None = None
+
+
+def _new_figure(n_panels: int, width: float = 4.2, height: float = 3.4, ncols: int | None = None):
+    from matplotlib.figure import Figure
+
+    ncols = ncols or min(n_panels, 3)
+    nrows = -(-n_panels // ncols)
+    figure = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return figure, axes[:n_panels]
+
+
+def _shared_legend(figure, axes) -> None:
+    """One legend below the panels, with every label any panel uses (once)."""
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    figure.legend(list(entries.values()), list(entries), loc="outside lower center",
+                  ncols=min(len(entries), 6), fontsize=9, frameon=False)
+
+
+def _bt_tasks(runs: Sequence[RunRecord]) -> list[str]:
+    """Bayesian-teaching tasks (those with per-round accuracies) present in any run, sorted."""
+    return sorted({task for run in runs for task, result in run.tasks.items() if "acc_r0" in result.metrics})
+
+
+def _rounds(result: TaskResult, prefix: str) -> list[int]:
+    return sorted(int(name[len(prefix):]) for name in result.metrics
+                  if name.startswith(prefix) and name[len(prefix):].isdigit())
+
+
+def _series(result: TaskResult, prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rounds, values, 95% half-widths) of the per-round metric `<prefix><r>` of one task result."""
+    rounds = _rounds(result, prefix)
+    values = np.array([result.metrics[f"{prefix}{r}"].value for r in rounds])
+    errors = np.array([Z95 * (result.metrics[f"{prefix}{r}"].stderr or 0.0) for r in rounds])
+    return np.array(rounds), values, errors
+
+
+def _assistant_by_round(runs: Sequence[RunRecord], task: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The Bayesian Assistant's accuracy per round: mean per-item `ba_acc` over the samples of the
+    first run that logged them (every model sees the same documents)."""
+    for run in runs:
+        if task not in run.tasks:
+            continue
+        samples = [s for s in read_samples(run.tasks[task]) if s.round is not None and "ba_acc" in s.metrics]
+        if samples:
+            rounds = np.array(sorted({s.round for s in samples}))
+            means = np.array([np.mean([s.metrics["ba_acc"] for s in samples if s.round == r]) for r in rounds])
+            return rounds, means
+    return None
+
+
+def _model_runs(runs: Sequence[RunRecord], task: str) -> list[RunRecord]:
+    return [run for run in runs if task in run.tasks]
+
+
+def _round_curves(runs: Sequence[RunRecord], prefix: str, ylabel: str, title: str, assistant: bool):
+    tasks = _bt_tasks(runs)
+    if not tasks:
+        raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
+    figure, axes = _new_figure(len(tasks))
+    for ax, task in zip(axes, tasks, strict=True):
+        for run in _model_runs(runs, task):
+            rounds, values, errors = _series(run.tasks[task], prefix)
+            ax.errorbar(rounds + 1, values, yerr=errors, marker="o", capsize=2, label=run.model)
+        if assistant and (curve := _assistant_by_round(runs, task)) is not None:
+            ax.plot(curve[0] + 1, curve[1], "k--", marker="s", label="Bayesian Assistant")
+        if prefix == "acc_r":
+            ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
+        ax.set(title=task, xlabel="interaction (round)", ylabel=ylabel, ylim=(-0.02, 1.02))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    _shared_legend(figure, axes)
+    figure.suptitle(title)
+    return figure
+
+
+def accuracy_by_round(runs: Sequence[RunRecord]):
+    """(a) Accuracy on held-out option sets after r interactions, per model, with the Bayesian
+    Assistant (per-item `ba_acc` of the logged samples) and random choice (1/3)."""
+    return _round_curves(runs, "acc_r", "accuracy (95% CI)",
+                         "Accuracy vs number of interactions", assistant=True)
+
+
+def agreement_by_round(runs: Sequence[RunRecord]):
+    """(b) Agreement of each model's choice with the Bayesian Assistant's, per round."""
+    return _round_curves(runs, "agree_r", "agreement with Bayesian Assistant",
+                         "Agreement with the Bayesian Assistant", assistant=False)
+
+
+def first_vs_final(runs: Sequence[RunRecord]):
+    """(c) First-round vs final-round accuracy of every model (bars, 95% CI), one panel per task."""
+    tasks = _bt_tasks(runs)
+    if not tasks:
+        raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
+    figure, axes = _new_figure(len(tasks))
+    width = 0.38
+    for ax, task in zip(axes, tasks, strict=True):
+        groups = []  # (label, first, final, first half-width, final half-width, final round)
+        for run in _model_runs(runs, task):
+            rounds, values, errors = _series(run.tasks[task], "acc_r")
+            groups.append((run.model, values[0], values[-1], errors[0], errors[-1], rounds[-1]))
+        if (curve := _assistant_by_round(runs, task)) is not None:
+            groups.append(("Bayesian\nAssistant", curve[1][0], curve[1][-1], 0.0, 0.0, curve[0][-1]))
+        x = np.arange(len(groups))
+        for offset, first, color in ((-width / 2, True, "#9ecae1"), (width / 2, False, "#08519c")):
+            bars = ax.bar(x + offset, [g[1] if first else g[2] for g in groups], width,
+                          yerr=[g[3] if first else g[4] for g in groups], capsize=2, color=color,
+                          label="first round" if first else "final round")
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, label_type="center")
+        ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
+        ax.set_xticks(x, [g[0] for g in groups], rotation=20, ha="right")
+        ax.set(title=task, ylabel="accuracy", ylim=(0, 1.1))
+    _shared_legend(figure, axes)
+    figure.suptitle("First-round vs final-round accuracy")
+    return figure
+
+
+def _reliability_curve(probs: Sequence[np.ndarray], outcomes: np.ndarray, n_bins: int = N_BINS):
+    """(mean confidence, accuracy, count) per non-empty equal-width bin, and the ECE over them."""
+    from ppt_bench.metrics import ece, equal_width_bins
+
+    confidences = np.array([p.max() for p in probs])
+    correct = np.array([float(np.argmax(p) == y) for p, y in zip(probs, outcomes, strict=True)])
+    bins = equal_width_bins(confidences, n_bins)
+    used = np.unique(bins)
+    curve = np.array([(confidences[bins == b].mean(), correct[bins == b].mean(), (bins == b).sum())
+                      for b in used])
+    return curve, ece(confidences, correct, n_bins)
+
+
+def reliability(runs: Sequence[RunRecord], tasks: Sequence[str] = RELIABILITY_TASKS):
+    """(d) Reliability diagrams: accuracy vs confidence in 10 equal-width bins, raw (softmax of the
+    choice log-likelihoods) and temperature-scaled (`metrics.cross_fit`: T fitted on the other
+    folds), rows = models, columns = tasks; marker area ~ number of items in the bin."""
+    from ppt_bench.metrics import cross_fit, softmax
+
+    tasks = [t for t in tasks if any(t in run.tasks for run in runs)]
+    panels = [(run, task) for run in runs for task in tasks if task in run.tasks]
+    panels = [(run, task, samples) for run, task in panels
+              if (samples := [s for s in read_samples(run.tasks[task]) if s.loglikelihoods])]
+    if not panels:
+        raise FigureSkipped(f"no run has logged samples for any of {', '.join(RELIABILITY_TASKS)}")
+    models = list(dict.fromkeys(run.model for run, _, _ in panels))
+    tasks = list(dict.fromkeys(task for _, task, _ in panels))
+    figure, axes = _new_figure(len(models) * len(tasks), width=3.2, height=3.0, ncols=len(tasks))
+    axes = axes.reshape(len(models), len(tasks))
+    for run, task, samples in panels:
+        ax = axes[models.index(run.model), tasks.index(task)]
+        logits = [np.array(s.loglikelihoods) for s in samples]
+        outcomes = np.array([s.outcome for s in samples])
+        scaled, temperatures = cross_fit(logits, outcomes)
+        ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
+        for probs, label, color in (([softmax(row) for row in logits], "raw", "#d62728"),
+                                    (scaled, f"scaled (T≈{np.median(temperatures):.2f})", "#1f77b4")):
+            curve, error = _reliability_curve(probs, outcomes)
+            ax.plot(curve[:, 0], curve[:, 1], color=color, linewidth=1, marker="o", markersize=3,
+                    label=f"{label}, ECE {error:.3f}")
+            ax.scatter(curve[:, 0], curve[:, 1], s=8 + 120 * curve[:, 2] / len(samples), color=color,
+                       alpha=0.5)
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run.model} / {task}")
+        ax.legend(fontsize=7, loc="upper left")
+    for ax in axes[-1]:
+        ax.set_xlabel("confidence (max p)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy")
+    figure.suptitle("Reliability: raw vs temperature-scaled (cross-fitted)")
+    return figure
+
+
+def _mean_ci(values: Sequence[float]) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    half = Z95 * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+    return float(values.mean()), float(half)
+
+
+def heldout_motif_kl(runs: Sequence[RunRecord], task: str = "ppt_motifs_heldout"):
+    """(e) Mean KL(q || p) per held-out motif per model (bars, 95% CI over items)."""
+    per_model: dict[str, dict[str, list[float]]] = {}
+    for run in _model_runs(runs, task):
+        for sample in read_samples(run.tasks[task]):
+            if sample.motif is not None and "kl" in sample.metrics:
+                per_model.setdefault(run.model, {}).setdefault(sample.motif, []).append(sample.metrics["kl"])
+    if not per_model:
+        raise FigureSkipped(f"no run has logged samples of {task} with motifs")
+    motifs = sorted({motif for by_motif in per_model.values() for motif in by_motif})
+    figure, (ax,) = _new_figure(1, width=max(6.0, 1.1 * len(motifs) * max(1, len(per_model)) / 2), height=4.0)
+    width = 0.8 / len(per_model)
+    x = np.arange(len(motifs))
+    for i, (model, by_motif) in enumerate(per_model.items()):
+        stats = [_mean_ci(by_motif[m]) if m in by_motif else (np.nan, 0.0) for m in motifs]
+        ax.bar(x - 0.4 + width * (i + 0.5), [s[0] for s in stats], width, yerr=[s[1] for s in stats],
+               capsize=2, label=model)
+    ax.set_xticks(x, motifs, rotation=25, ha="right")
+    ax.set(ylabel="KL(q || p) (nats, lower is better)", title=f"KL per held-out motif ({task})")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def model_mean_rating(sample: Sample) -> float:
+    """sum_k p_k * midpoint_k with p = softmax(choice log-likelihoods), midpoints 10, 30, ..., 90."""
+    from ppt_bench.metrics import softmax
+
+    return float(softmax(np.array(sample.loglikelihoods)) @ PROBCOPA_MIDPOINTS)
+
+
+def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
+    """(f) Each model's mean rating vs the human mean rating per ProbCOPA item (Spearman in title)."""
+    from ppt_bench.metrics import spearman
+
+    panels = []
+    for run in _model_runs(runs, task):
+        samples = [s for s in read_samples(run.tasks[task])
+                   if s.human_mean is not None and len(s.loglikelihoods) == len(PROBCOPA_MIDPOINTS)]
+        if samples:
+            panels.append((run.model, samples))
+    if not panels:
+        raise FigureSkipped(f"no run has logged samples of {task} with human mean ratings")
+    figure, axes = _new_figure(len(panels), width=3.6, height=3.6)
+    for ax, (model, samples) in zip(axes, panels, strict=True):
+        human = np.array([s.human_mean for s in samples])
+        rated = np.array([model_mean_rating(s) for s in samples])
+        ax.plot([0, 100], [0, 100], color="grey", linewidth=0.8)
+        ax.scatter(human, rated, s=10, alpha=0.6)
+        rho = spearman(human, rated)
+        ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="human mean rating", ylabel="model mean rating",
+               title=f"{model}: Spearman {rho:.2f}" if np.isfinite(rho) else f"{model}: Spearman n/a")
+        ax.set_aspect("equal")
+    figure.suptitle("ProbCOPA: model vs human mean ratings")
+    return figure
+
+
+FIGURES: dict[str, Callable] = {
+    "a_accuracy_by_round": accuracy_by_round,
+    "b_agreement_by_round": agreement_by_round,
+    "c_first_vs_final": first_vs_final,
+    "d_reliability": reliability,
+    "e_heldout_motif_kl": heldout_motif_kl,
+    "f_probcopa_ratings": probcopa_ratings,
+}
+
+
+def draw_figures(runs: Sequence[RunRecord], out_dir: Path, names: Sequence[str] | None = None,
+                 formats: Sequence[str] = ("png", "pdf")) -> list[FigureOutcome]:
+    """Draw the named figures (default all) and save each as `<out_dir>/<name>.<format>`."""
+    from ppt_bench.io import atomic_open
+
+    out_dir = Path(out_dir)
+    outcomes = []
+    for name in names or FIGURES:
+        try:
+            figure = FIGURES[name](runs)
+        except FigureSkipped as reason:
+            outcomes.append(FigureOutcome(name, skipped=str(reason)))
+            continue
+        paths = []
+        for fmt in formats:
+            path = out_dir / f"{name}.{fmt}"
+            with atomic_open(path, "wb") as handle:  # PDF metadata dates off: same input, same bytes
+                figure.savefig(handle, format=fmt, dpi=120, metadata={"CreationDate": None} if fmt == "pdf"
+                               else {"Software": None})
+            paths.append(path)
+        outcomes.append(FigureOutcome(name, tuple(paths)))
+    return outcomes

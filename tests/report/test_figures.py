@@ -1,0 +1,73 @@
+"""Figures: each function draws from run records alone, the CLI writes PNG + PDF, missing tasks skip."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from ppt_bench.cli import main  # noqa: E402
+from ppt_bench.report.figures import (  # noqa: E402
+    FIGURES,
+    FigureSkipped,
+    _assistant_by_round,
+    model_mean_rating,
+)
+from ppt_bench.report.results import Sample, read_runs  # noqa: E402
+
+
+def test_every_figure_draws_from_the_runs(synthetic_runs):
+    runs = read_runs([synthetic_runs[m] for m in ("ppt-bayes", "ppt-uniform", "model-good")])
+    for name, draw in FIGURES.items():
+        figure = draw(runs)
+        assert any(ax.has_data() for ax in figure.axes), name
+
+
+def test_cli_writes_png_and_pdf(synthetic_runs, tmp_path, capsys):
+    out = tmp_path / "figures"
+    names = ["a_accuracy_by_round", "e_heldout_motif_kl"]  # saving all six is the slow part; drawing is tested above
+    dirs = [str(synthetic_runs[m]) for m in ("ppt-bayes", "model-good")]
+    assert main(["figures", "--runs", *dirs, "--out", str(out), "--only", *names]) == 0
+    for name in names:
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (out / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{f}" for n in names for f in ("pdf", "png"))
+    assert "skipped" not in capsys.readouterr().out
+
+
+def test_missing_task_skips_with_a_note(make_run, tmp_path, capsys):
+    run_dir = make_run(tmp_path / "runs", "bt-only", 0.5, tasks=("bt_flight",))
+    assert main(["figures", "--runs", str(run_dir), "--out", str(tmp_path / "f"),
+                 "--only", "a_accuracy_by_round", "e_heldout_motif_kl", "f_probcopa_ratings"]) == 0
+    printed = capsys.readouterr().out
+    assert "e_heldout_motif_kl: skipped (no run has logged samples of ppt_motifs_heldout" in printed
+    assert "f_probcopa_ratings: skipped" in printed and (tmp_path / "f" / "a_accuracy_by_round.png").is_file()
+    with pytest.raises(FigureSkipped):
+        FIGURES["f_probcopa_ratings"](read_runs([run_dir]))
+
+
+def test_assistant_curve_is_ppt_bayes_accuracy(synthetic_runs):
+    """The Bayesian Assistant line (per-item ba_acc by round) equals ppt-bayes's per-round accuracy."""
+    runs = read_runs([synthetic_runs["model-good"], synthetic_runs["ppt-bayes"]])
+    rounds, assistant = _assistant_by_round(runs, "bt_flight")
+    bayes = runs[1].tasks["bt_flight"].metrics
+    assert list(rounds) == list(range(6))
+    assert assistant == pytest.approx([bayes[f"acc_r{r}"].value for r in rounds])
+
+
+def test_model_mean_rating():
+    def sample(probs):
+        return Sample(0, tuple(np.log(probs)), 0, None, {})
+
+    assert model_mean_rating(sample([1e-12, 1e-12, 1.0, 1e-12, 1e-12])) == pytest.approx(50.0)
+    assert model_mean_rating(sample([0.2] * 5)) == pytest.approx(50.0)
+    assert model_mean_rating(sample([0.5, 0, 0, 0, 0.5] + np.array(1e-15))) == pytest.approx(50.0)
+    assert model_mean_rating(sample([0.0 + 1e-15, 0, 0, 0.25, 0.75] + np.array(1e-15))) == pytest.approx(85.0)
+
+
+def test_cli_names_match_the_figures():
+    from ppt_bench.commands.figures import NAMES
+
+    assert NAMES == tuple(FIGURES)
