@@ -16,8 +16,6 @@ from pathlib import Path
 
 from ppt_bench.commands.eval import add_model_arguments, default_run_dir
 
-REFERENCES = ("ppt-bayes", "ppt-uniform")
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", choices=("quick", "full"), default="quick",
@@ -38,7 +36,7 @@ def execute(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from ppt_bench.harness.evaluate import TASKS_DIR, EvalConfig, evaluate, suite_tasks
+    from ppt_bench.harness.evaluate import REFERENCE_MODELS, TASKS_DIR, EvalConfig, evaluate, suite_tasks
     from ppt_bench.report.calibration_report import build_report, write_report
     from ppt_bench.report.figures import draw_figures
     from ppt_bench.report.leaderboard import build_leaderboard, write_leaderboard
@@ -49,7 +47,7 @@ def execute(args: argparse.Namespace) -> int:
     sizes = suite_tasks(args.suite, include_path)
     model_dir = args.out or default_run_dir(args.model)
     runs_root = model_dir.parent
-    for model in (args.model, *REFERENCES):
+    for model in (args.model, *REFERENCE_MODELS):
         out_dir = model_dir if model == args.model else runs_root / model
         evaluate(EvalConfig(model=model, tasks=tuple(sizes), sizes=sizes, out_dir=out_dir,
                             limit=args.limit, batch_size=args.batch_size, device=args.device,
