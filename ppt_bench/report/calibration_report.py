@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ppt_bench.data.parse import iter_jsonl
 from ppt_bench.errors import DataError, PPTBenchError
 
 log = logging.getLogger(__name__)
@@ -71,16 +72,10 @@ def read_items(path: Path) -> TaskItems:
     """Items of one `samples.jsonl`; items without an outcome are counted and left out."""
     ids, logits, outcomes, soft_labels, missing = [], [], [], [], 0
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        records = list(iter_jsonl(path))  # DataError naming file and line on a malformed line
     except OSError as error:
         raise DataError(f"cannot read {path}: {error}") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{path}:{number}: not JSON ({error})") from None
+    for number, record in records:
         doc = record.get("doc") or {}
         outcome = doc.get("outcome")
         lls = _loglikelihoods(record)
