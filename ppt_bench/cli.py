@@ -42,6 +42,8 @@ COMMANDS: tuple[Command, ...] = (
             "ppt_bench.commands.assistant_curve"),
     Command("report", "calibration report (raw vs temperature-scaled) for a run directory",
             "ppt_bench.commands.report"),
+    Command("compare", "effects of fine-tuning against a baseline run, raw and temperature-scaled",
+            "ppt_bench.commands.compare"),
     Command("leaderboard", "build the leaderboard (markdown, CSV, HTML) from run directories",
             "ppt_bench.commands.leaderboard"),
     Command("figures", "draw the papers' figures from run directories", "ppt_bench.commands.figures"),

@@ -60,6 +60,14 @@ FAMILIES: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
         for task in ("ppt_motifs_heldout", "ppt_motifs_train")
     },
 }
+# Calibration twins of the generated tasks: same family and metrics, another seed (see
+# ppt_bench/harness/{ppt,bt}_tasks.py); `ppt-bench report` fits the temperature on them.
+CALIBRATED = ("ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping")
+for _tasks in FAMILIES.values():
+    for _task in CALIBRATED:
+        if _task in _tasks:
+            _loader, _process, _metrics, _tag = _tasks[_task]
+            _tasks[f"{_task}_calib"] = (f"{_loader}_calib", _process, _metrics, "ppt_bench_calib")
 
 # group -> [(task, size)]: "quick" is sized for a 2-core CPU (~15 min with SmolLM2-135M)
 SUITES = {
@@ -67,11 +75,11 @@ SUITES = {
                         ("bt_flight", "quick"), ("bt_hotel", "quick"), ("bt_shopping", "quick"),
                         ("bt_flight_official", "quick"), ("bt_webshop_official", "quick"),
                         ("human_probcopa", "full"), ("bt_flight_human", "quick"),
-                        ("openestimate", "full")],
+                        ("openestimate", "full"), *((f"{task}_calib", "quick") for task in CALIBRATED)],
     "ppt_suite": [(task, "full") for task in (
         "ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping",
         "bt_flight_official", "bt_webshop_official", "human_probcopa", "bt_flight_human",
-        "openestimate")],
+        "openestimate", *(f"{task}_calib" for task in CALIBRATED))],
 }
 
 

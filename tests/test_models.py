@@ -108,3 +108,10 @@ def test_hub_id_passes_through_and_nonsense_is_refused():
     assert resolved.lm_eval_model_args() == "pretrained=HuggingFaceTB/SmolLM2-360M-Instruct,dtype=auto"
     with pytest.raises(ModelError, match="unknown model 'not a model'"):
         resolve_model("not a model")
+
+
+def test_default_batch_size_fits_the_vocabulary():
+    from ppt_bench.models import EMBEDDED, default_batch_size
+
+    assert default_batch_size("smollm2") == 8 and default_batch_size("some/hub-model") == 8
+    assert default_batch_size("gemma3-270m") == EMBEDDED["gemma3-270m"].eval_batch_size == 2

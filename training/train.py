@@ -537,8 +537,9 @@ def save_final(trainer: Trainer, tokenizer, cfg: TrainConfig, out_dir: Path) -> 
         tokenizer.save_pretrained(out_dir)
 
 
-def main(cfg: TrainConfig) -> dict:
-    """Train per `cfg`; returns the final metrics (also written to out_dir/metrics.json)."""
+def main(cfg: TrainConfig, command: str | None = None) -> dict:
+    """Train per `cfg`; returns the final metrics (also written to out_dir/metrics.json). `command`,
+    the command line that asked for it, is recorded in out_dir/train_config.json."""
     from ppt_bench.harness.evaluate import provenance
     from ppt_bench.io import write_json_atomic
 
@@ -583,7 +584,7 @@ def main(cfg: TrainConfig) -> dict:
     save_final(trainer, tokenizer, cfg, out_dir)
     if trainer.is_world_process_zero():
         write_loss_curve(trainer.state.log_history, out_dir)
-        record = {"config": asdict(cfg), "chat_template": chat, "n_train": len(train_set),
+        record = {"command": command, "config": asdict(cfg), "chat_template": chat, "n_train": len(train_set),
                   "n_eval": len(eval_set), "resumed_from": resume, **provenance()}
         write_json_atomic(out_dir / "train_config.json", record)
         write_json_atomic(out_dir / "metrics.json", metrics)

@@ -12,7 +12,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="smollm2",
                         help="smollm2 (default), gemma3-270m, a local path or a Hugging Face id")
     parser.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N documents per task")
-    parser.add_argument("--batch-size", type=int, default=8, metavar="B")
+    parser.add_argument("--batch-size", type=int, metavar="B",
+                        help="documents per forward pass (default 8; 2 for gemma3-270m, whose 262k-token "
+                             "vocabulary makes lm-eval's logits ~1 MB per token)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0, ...)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default runs/<model>)")
     parser.add_argument("--include-path", type=Path, metavar="DIR",
@@ -35,6 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from ppt_bench.harness.evaluate import SUITES, TASKS_DIR, EvalConfig, evaluate, results_table, suite_tasks
+    from ppt_bench.models import default_batch_size
 
     include_path = args.include_path or TASKS_DIR
     sizes: dict[str, str] = {}
@@ -43,7 +46,7 @@ def execute(args: argparse.Namespace) -> int:
         sizes.update({task: args.size or size for task, size in members.items()})
     config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes={t: s for t, s in sizes.items() if s},
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
-                        batch_size=args.batch_size, device=args.device,
+                        batch_size=args.batch_size or default_batch_size(args.model), device=args.device,
                         include_path=include_path)
     results = evaluate(config)
     print(results_table(results))

@@ -37,6 +37,8 @@ def execute(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from ppt_bench.harness.evaluate import REFERENCE_MODELS, TASKS_DIR, EvalConfig, evaluate, suite_tasks
+    from ppt_bench.harness.scoring import CALIB_SUFFIX
+    from ppt_bench.models import default_batch_size
     from ppt_bench.report.calibration_report import build_report, write_report
     from ppt_bench.report.figures import draw_figures
     from ppt_bench.report.leaderboard import build_leaderboard, write_leaderboard
@@ -50,7 +52,8 @@ def execute(args: argparse.Namespace) -> int:
     for model in (args.model, *REFERENCE_MODELS):
         out_dir = model_dir if model == args.model else runs_root / model
         evaluate(EvalConfig(model=model, tasks=tuple(sizes), sizes=sizes, out_dir=out_dir,
-                            limit=args.limit, batch_size=args.batch_size, device=args.device,
+                            limit=args.limit, batch_size=args.batch_size or default_batch_size(model),
+                            device=args.device,
                             include_path=include_path))
     evaluated = time.perf_counter() - started
 
@@ -62,10 +65,12 @@ def execute(args: argparse.Namespace) -> int:
     board_paths = write_leaderboard(board, runs, args.leaderboard, command)
     figures = [outcome for outcome in draw_figures(runs, args.figures) if not outcome.skipped]
 
-    print(f"\nppt-bench run: {args.model} on the {args.suite} suite ({len(sizes)} tasks), "
+    ranked = [task for task in sizes if not task.endswith(CALIB_SUFFIX)]
+    print(f"\nppt-bench run: {args.model} on the {args.suite} suite ({len(ranked)} tasks and "
+          f"{len(sizes) - len(ranked)} calibration twins), "
           f"evaluated in {evaluated:.0f} s, {time.perf_counter() - started:.0f} s in all")
     print(f"{'task':<22} {'acc':>6} {'nll':>6} {'nll_ts':>7} {'ece':>6} {'ece_ts':>7} {'kl':>6}")
-    for task in sizes:
+    for task in ranked:
         result = _task_metrics(model_dir, task)
         print(f"{task:<22} " + " ".join(
             f"{result.get(name, float('nan')):>{width}.3f}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shlex
 import sys
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     training = load_trainer_module()
     config = training.load_config(args.recipe, args.overrides)
-    metrics = training.main(config)
+    command = ["ppt-bench", "train", *(["--recipe", str(args.recipe)] if args.recipe else []), *args.overrides]
+    metrics = training.main(config, command=shlex.join(command))
     summary = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()
                         if k in ("train_loss", "eval_loss", "train_runtime") and isinstance(v, float))
     print(f"trained model in {config.out_dir} ({summary})")

@@ -3,6 +3,8 @@
 Generated users come from `simulate(..., seed=EVAL_SEED)`; official users from the Bayesian-teaching
 archive (`ppt-bench data fetch bayesian_teaching`). `size` (a `dataset_kwargs` entry of the task,
 overridden in the suites) picks how many users and held-out sets: see `bt_documents.SIZES`.
+Each generated task has a calibration twin, `<task>_calib` (other users and held-out sets, drawn
+with `CALIB_SEED`, sized by `CALIB_SIZES`), on which `ppt-bench report` fits the temperature.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import json
 from typing import Any
 
 from ppt_bench.harness.bt_documents import EVAL_SEED, SIZES, OptionTexts, documents, grid_option_texts
-from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics
+from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics
 
 GENERATED = {"bt_flight": ("flight",), "bt_hotel": ("hotel",),
              "bt_shopping": ("shopping_running_shoes", "shopping_backpacks", "shopping_coffee_makers")}
+CALIB_SEED = 15_485_863  # the calibration twins' users and option sets; differs from EVAL_SEED and 0
+CALIB_SIZES = {"quick": (3, 2), "full": (200, 5)}  # (users, held-out sets)
 
 
-def _size(size: str) -> tuple[int | None, int]:
+def _size(size: str, sizes: dict = SIZES) -> tuple[int | None, int]:
     try:
-        return SIZES[size]
+        return sizes[size]
     except KeyError:
-        raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}") from None
+        raise ValueError(f"size must be one of {sorted(sizes)}, not {size!r}") from None
 
 
 def _dataset(docs: list[dict]):
@@ -31,16 +35,20 @@ def _dataset(docs: list[dict]):
 
 
 def generated_documents(task: str, size: str = "full") -> list[dict]:
-    """Documents of a generated-users task (`bt_flight`, `bt_hotel`, `bt_shopping`)."""
+    """Documents of a generated-users task (`bt_flight`, `bt_hotel`, `bt_shopping`, or their
+    calibration twins `bt_flight_calib`, ...)."""
     from ppt_bench.recommend import get_domain, simulate
 
-    n_users, n_heldout = _size(size)
+    family = task.removesuffix(CALIB_SUFFIX)
+    calib = family != task
+    n_users, n_heldout = _size(size, CALIB_SIZES if calib else SIZES)
     docs = []
-    for name in GENERATED[task]:
+    for name in GENERATED[family]:
         domain = get_domain(name)
         # Shopping pools several categories: split the user budget between them.
-        users = None if n_users is None else max(1, n_users // len(GENERATED[task]))
-        interactions = simulate(domain, n_users=users, n_heldout=n_heldout, seed=EVAL_SEED)
+        users = None if n_users is None else max(1, n_users // len(GENERATED[family]))
+        interactions = simulate(domain, n_users=users, n_heldout=n_heldout,
+                                seed=CALIB_SEED if calib else EVAL_SEED)
         part = documents(interactions, grid_option_texts(interactions), f"{task}-{domain.name}")
         docs += [{**doc, "domain": domain.name} for doc in part]
     return docs
@@ -79,7 +87,7 @@ def official_documents(task: str, size: str = "full", data_dir=None) -> list[dic
 
 def load(task: str, size: str = "full", **metadata: Any):
     """`custom_dataset` entry point: `task` and `size` come from the YAML's `dataset_kwargs`."""
-    if task in GENERATED:
+    if task.removesuffix(CALIB_SUFFIX) in GENERATED:
         return _dataset(generated_documents(task, size))
     return _dataset(official_documents(task, size, metadata.get("data_dir")))
 

@@ -21,6 +21,9 @@ import numpy as np
 from ppt_bench import metrics
 
 N_FOLDS = 5
+# `<task>_calib` is a generated task's calibration twin (same family, another seed, scored in the same
+# run): `ppt-bench report` fits the temperature on it; leaderboards and figures leave twins out.
+CALIB_SUFFIX = "_calib"
 # What `from ppt_bench.harness.scoring import *` gives a task folder's utils.py: the pooled
 # aggregations its YAML names as `!function utils.<name>`.
 __all__ = ["agg_brier_ts", "agg_ece", "agg_ece_em", "agg_ece_ts", "agg_nll_ts", "agg_soft_ece"]

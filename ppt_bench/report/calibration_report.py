@@ -30,10 +30,10 @@ import numpy as np
 
 from ppt_bench.data.parse import iter_jsonl
 from ppt_bench.errors import DataError, PPTBenchError
+from ppt_bench.harness.scoring import CALIB_SUFFIX
 
 log = logging.getLogger(__name__)
 
-CALIB_SUFFIX = "_calib"
 CALIB_FRACTION = 0.3
 MIN_CALIB_ITEMS = 10  # fewer than this: T = 1 (a fit on a handful of items is noise)
 

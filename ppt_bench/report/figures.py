@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ppt_bench.harness.evaluate import REFERENCE_MODELS
 from ppt_bench.report.results import RunRecord, Sample, TaskResult, read_samples
 
 RANDOM_BT = 1 / 3  # three options per round in the Bayesian-teaching tasks
@@ -74,11 +75,19 @@ def _rounds(result: TaskResult, prefix: str) -> list[int]:
 
 
 def _series(result: TaskResult, prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rounds, values, 95% half-widths) of the per-round metric `<prefix><r>` of one task result."""
+    """(rounds, values, errors) of the per-round metric `<prefix><r>` of one task result; errors is
+    (2, R): the distances down and up to the 95% interval, clipped to [0, 1] (matplotlib's `yerr`)."""
     rounds = _rounds(result, prefix)
     values = np.array([result.metrics[f"{prefix}{r}"].value for r in rounds])
-    errors = np.array([Z95 * (result.metrics[f"{prefix}{r}"].stderr or 0.0) for r in rounds])
+    half = np.array([Z95 * (result.metrics[f"{prefix}{r}"].stderr or 0.0) for r in rounds])
+    errors = np.stack([np.minimum(half, values), np.minimum(half, 1.0 - values)])
     return np.array(rounds), values, errors
+
+
+def _compared_runs(runs: Sequence[RunRecord], task: str) -> list[RunRecord]:
+    """Runs with the task other than the reference models, which the Bayesian-teaching figures
+    draw as the Bayesian Assistant (= `ppt-bayes`) and random choice (= `ppt-uniform`) instead."""
+    return [run for run in _model_runs(runs, task) if run.model not in REFERENCE_MODELS]
 
 
 def _assistant_by_round(runs: Sequence[RunRecord], task: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -105,14 +114,14 @@ def _round_curves(runs: Sequence[RunRecord], prefix: str, ylabel: str, title: st
         raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
     figure, axes = _new_figure(len(tasks))
     for ax, task in zip(axes, tasks, strict=True):
-        for run in _model_runs(runs, task):
+        for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], prefix)
-            ax.errorbar(rounds + 1, values, yerr=errors, marker="o", capsize=2, label=run.model)
+            ax.errorbar(rounds, values, yerr=errors, marker="o", capsize=2, label=run.model)
         if assistant and (curve := _assistant_by_round(runs, task)) is not None:
-            ax.plot(curve[0] + 1, curve[1], "k--", marker="s", label="Bayesian Assistant")
+            ax.plot(curve[0], curve[1], "k--", marker="s", label="Bayesian Assistant")
         if prefix == "acc_r":
             ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
-        ax.set(title=task, xlabel="interaction (round)", ylabel=ylabel, ylim=(-0.02, 1.02))
+        ax.set(title=task, xlabel="interactions observed", ylabel=ylabel, ylim=(-0.02, 1.02))
         ax.xaxis.get_major_locator().set_params(integer=True)
     _shared_legend(figure, axes)
     figure.suptitle(title)
@@ -140,16 +149,18 @@ def first_vs_final(runs: Sequence[RunRecord]):
     figure, axes = _new_figure(len(tasks))
     width = 0.38
     for ax, task in zip(axes, tasks, strict=True):
-        groups = []  # (label, first, final, first half-width, final half-width, final round)
-        for run in _model_runs(runs, task):
+        groups = []  # (label, first, final, first (down, up) error, final (down, up) error, final round)
+        for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], "acc_r")
-            groups.append((run.model, values[0], values[-1], errors[0], errors[-1], rounds[-1]))
+            groups.append((run.model, values[0], values[-1], errors[:, 0], errors[:, -1], rounds[-1]))
         if (curve := _assistant_by_round(runs, task)) is not None:
-            groups.append(("Bayesian\nAssistant", curve[1][0], curve[1][-1], 0.0, 0.0, curve[0][-1]))
+            groups.append(("Bayesian\nAssistant", curve[1][0], curve[1][-1], np.zeros(2), np.zeros(2),
+                           curve[0][-1]))
         x = np.arange(len(groups))
         for offset, first, color in ((-width / 2, True, "#9ecae1"), (width / 2, False, "#08519c")):
             bars = ax.bar(x + offset, [g[1] if first else g[2] for g in groups], width,
-                          yerr=[g[3] if first else g[4] for g in groups], capsize=2, color=color,
+                          yerr=np.array([g[3] if first else g[4] for g in groups]).T,
+                          capsize=2, color=color,
                           label="first round" if first else "final round")
             ax.bar_label(bars, fmt="%.2f", fontsize=7, label_type="center")
         ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
@@ -260,7 +271,7 @@ def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
             panels.append((run.model, samples))
     if not panels:
         raise FigureSkipped(f"no run has logged samples of {task} with human mean ratings")
-    figure, axes = _new_figure(len(panels), width=3.6, height=3.6)
+    figure, axes = _new_figure(len(panels), width=3.6, height=4.0)
     for ax, (model, samples) in zip(axes, panels, strict=True):
         human = np.array([s.human_mean for s in samples])
         rated = np.array([model_mean_rating(s) for s in samples])
@@ -269,7 +280,7 @@ def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
         rho = spearman(human, rated)
         ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="human mean rating", ylabel="model mean rating",
                title=f"{model}: Spearman {rho:.2f}" if np.isfinite(rho) else f"{model}: Spearman n/a")
-        ax.set_aspect("equal")
+        ax.set_box_aspect(1)
     figure.suptitle("ProbCOPA: model vs human mean ratings")
     return figure
 

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ppt_bench.errors import PPTBenchError
+from ppt_bench.harness.scoring import CALIB_SUFFIX
 
 FILTER = "none"  # lm-eval >= 0.4 writes metrics as "<metric>,<filter>"
 REQUIRED_FIELDS = ("results", "higher_is_better")
@@ -37,11 +38,30 @@ class MetricValue:
     stderr: float | None
     higher_is_better: bool | None
 
-    def interval(self, z: float = 1.96) -> tuple[float, float] | None:
-        """Normal-approximation interval value +- z * stderr (95% for z = 1.96), or None."""
+    def interval(self, z: float = 1.96, bounds: tuple[float, float] = (-math.inf, math.inf),
+                 ) -> tuple[float, float] | None:
+        """Normal-approximation interval value +- z * stderr (95% for z = 1.96), clipped to the
+        metric's range `bounds` (see `metric_range`), or None without a stderr."""
         if self.stderr is None:
             return None
-        return self.value - z * self.stderr, self.value + z * self.stderr
+        low, high = bounds
+        return max(low, self.value - z * self.stderr), min(high, self.value + z * self.stderr)
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values a metric can take: [0, 1] for rates, accuracies, TV and ECEs; [0, 2] for Brier;
+    [0, inf) for KL, NLL and W1; [-1, 1] for Spearman; unbounded otherwise."""
+    name = metric.split(",")[0]
+    if name in ("acc", "agree", "mode_agree", "ba_acc", "tv") or name.startswith(("acc_r", "agree_r", "ece",
+                                                                                 "soft_ece")):
+        return 0.0, 1.0
+    if name.startswith("brier"):
+        return 0.0, 2.0
+    if name.startswith(("kl", "nll", "w1")):
+        return 0.0, math.inf
+    if name == "spearman":
+        return -1.0, 1.0
+    return -math.inf, math.inf
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,8 @@ def read_run(path: Path | str) -> RunRecord:
     if not result_paths:
         raise PPTBenchError(f"{path} holds no <task>/results.json: not a run directory "
                             f"(make one with `ppt-bench eval --model NAME --tasks ... --out {path}`)")
+    # Calibration twins (`<task>_calib`) are inputs of the calibration report, not results to rank.
+    result_paths = [p for p in result_paths if not p.parent.name.endswith(CALIB_SUFFIX)]
     tasks = {p.parent.name: read_task_result(p) for p in result_paths}
     recorded = [json.loads(p.read_text()).get("ppt_bench") or {} for p in result_paths]
     model = run_info.get("model") or next((r.get("model") for r in recorded if r.get("model")), None)

@@ -8,3 +8,5 @@ from ppt_bench.harness.scoring import *  # noqa: F403  (the pooled aggregations 
 process_results = ppt_tasks.process_results
 load_ppt_motifs_heldout = partial(ppt_tasks.load, "ppt_motifs_heldout")
 load_ppt_motifs_train = partial(ppt_tasks.load, "ppt_motifs_train")
+load_ppt_motifs_heldout_calib = partial(ppt_tasks.load, "ppt_motifs_heldout_calib")
+load_ppt_motifs_train_calib = partial(ppt_tasks.load, "ppt_motifs_train_calib")

@@ -68,6 +68,24 @@ def test_bayes_reference_on_bt_flight_is_the_bayesian_assistant(tmp_path):
     assert np.allclose(harness_curve, curve)
 
 
+@pytest.mark.parametrize("task", ["ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel",
+                                  "bt_shopping"])
+def test_calibration_twins_are_disjoint_draws_of_the_same_family(task):
+    from ppt_bench.harness import bt_tasks, ppt_tasks
+
+    def build(name):
+        if task.startswith("ppt_"):
+            return ppt_tasks.ppt_documents(name, "quick")
+        return bt_tasks.generated_documents(name, "quick")
+
+    test, calib = build(task), build(f"{task}_calib")
+    assert f"{task}_calib" in QUICK and QUICK[f"{task}_calib"] == "quick"
+    assert len(calib) >= 36 and not {d["id"] for d in test} & {d["id"] for d in calib}
+    assert not {d["question"] for d in test} & {d["question"] for d in calib}
+    family = "motif" if task.startswith("ppt_") else "domain"
+    assert {d[family] for d in calib} == {d[family] for d in test}
+
+
 def test_uniform_reference_scores_one_over_k(tmp_path, data_root):
     tasks = ("ppt_motifs_heldout", "bt_flight", "human_probcopa", "openestimate")
     results = evaluate(EvalConfig(model="ppt-uniform", tasks=tasks, sizes=QUICK, out_dir=tmp_path,

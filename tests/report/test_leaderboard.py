@@ -92,3 +92,36 @@ def test_other_lm_eval_version_accepted_or_refused(synthetic_runs, tmp_path):
     path.write_text(json.dumps(output))
     with pytest.raises(ResultsFormatError, match="lacks higher_is_better"):
         read_run(run_dir)
+
+
+def test_run_commands_remake_the_run(make_run, tmp_path):
+    from ppt_bench.report.leaderboard import run_commands
+
+    model_dir = tmp_path / "trained"
+    model_dir.mkdir()
+    (model_dir / "train_config.json").write_text(json.dumps({"command": "ppt-bench train --recipe r.yaml"}))
+    run_dir = make_run(tmp_path / "runs", str(model_dir), 0.5, tasks=("bt_flight", "ppt_motifs_heldout"))
+    twin = run_dir / "bt_flight_calib"
+    twin.mkdir()
+    (twin / "results.json").write_text((run_dir / "bt_flight" / "results.json").read_text())
+    result = json.loads((run_dir / "ppt_motifs_heldout" / "results.json").read_text())
+    result["ppt_bench"].update(size="full", limit=7)
+    (run_dir / "ppt_motifs_heldout" / "results.json").write_text(json.dumps(result))
+    run = read_run(run_dir)
+    assert set(run.tasks) == {"bt_flight", "ppt_motifs_heldout"}  # the twin is not ranked
+    assert run_commands(run) == [
+        "ppt-bench train --recipe r.yaml",
+        f"ppt-bench eval --model {model_dir} --tasks bt_flight,bt_flight_calib --size quick --out {run_dir}",
+        f"ppt-bench eval --model {model_dir} --tasks ppt_motifs_heldout --limit 7 --out {run_dir}"]
+
+
+def test_intervals_are_clipped_to_the_metric_range():
+    from ppt_bench.report.leaderboard import Cell, _cell_text
+    from ppt_bench.report.results import MetricValue, metric_range
+
+    assert MetricValue(0.95, 0.1, True).interval(bounds=metric_range("acc")) == pytest.approx((0.754, 1.0))
+    assert MetricValue(0.02, 0.05, False).interval(bounds=metric_range("kl"))[0] == 0.0
+    assert MetricValue(-0.9, 0.2, True).interval(bounds=metric_range("spearman"))[0] == -1.0
+    assert MetricValue(0.5, 0.1, True).interval(bounds=metric_range("acc_r3")) == pytest.approx((0.304, 0.696))
+    assert _cell_text(Cell(0.5, 0.304, 0.696)) == "0.500 ± 0.196"
+    assert _cell_text(Cell(0.95, 0.754, 1.0)) == "0.950 [0.754, 1.000]"

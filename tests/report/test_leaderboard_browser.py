@@ -1,4 +1,5 @@
-"""Open leaderboards/index.html in real headless Chromium, click a header, check the rows re-sort.
+"""Open leaderboards/index.html and a calibration report.html in real headless Chromium: rows,
+header clicks that re-sort, embedded figures, screenshots (saved under the test's tmp dir).
 
 Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: requests on
 fd 3, replies on fd 4, each a JSON message ended by NUL), so no websocket client is needed. The
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from ppt_bench.cli import main
+from ppt_bench.harness.evaluate import REPO_ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -158,3 +160,46 @@ def test_index_html_sorts_on_header_click(synthetic_runs, tmp_path, browser):
     assert _column(browser, "human_probcopa/w1") == sorted(values, reverse=True)
     browser.screenshot(tmp_path / "leaderboard.png")
     assert (tmp_path / "leaderboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_committed_leaderboard_opens_with_every_row(tmp_path, browser):
+    """The leaderboard in the repository (written by `make run`) shows the rows its CSV lists, the
+    embedded model and the reference models among them, and sorts on a click."""
+    import csv
+
+    page = REPO_ROOT / "leaderboards" / "index.html"
+    lines = [line for line in (REPO_ROOT / "leaderboards" / "leaderboard.csv").read_text().splitlines()
+             if not line.startswith("#")]
+    models = [row["model"] for row in csv.DictReader(lines)]
+    assert {"smollm2", "ppt-bayes", "ppt-uniform"} <= set(models)
+    browser.open(page.as_uri())
+    assert browser.evaluate(ROWS) == models
+    browser.click('th[id="ppt_motifs_heldout/kl"]')  # lower is better: smallest first
+    values = _column(browser, "ppt_motifs_heldout/kl")
+    present = [v for v in values if v is not None]
+    assert present == sorted(present) and browser.evaluate(ROWS)[0] == "ppt-bayes"
+    browser.screenshot(tmp_path / "committed-leaderboard.png")
+    assert (tmp_path / "committed-leaderboard.png").stat().st_size > 10_000
+
+
+def test_report_html_is_self_contained_and_shows_every_task(synthetic_runs, tmp_path, browser):
+    out = tmp_path / "report"
+    assert main(["report", str(synthetic_runs["model-good"]), "--out", str(out), "--n-boot", "50"]) == 0
+    browser.open((out / "report.html").as_uri())
+    assert browser.evaluate("document.title") == "Calibration report: model-good"
+    tasks = ["bt_flight", "human_probcopa", "ppt_motifs_heldout"]
+    summary = browser.evaluate("Array.from(document.querySelectorAll('#summary tbody tr')).map("
+                               "r => r.cells[0].textContent)")
+    assert sorted(summary) == tasks
+    for task in tasks:  # one metric table per task, rows for the metrics of the calibration table
+        rows = browser.evaluate(f"document.querySelectorAll('#metrics-{task} tbody tr').length")
+        assert rows >= 5, task
+    images = browser.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, "
+                              "i.src.slice(0, 22)])")
+    assert len(images) == 2 * len(tasks)  # raw and temperature-scaled reliability diagrams
+    assert all(done and width > 100 and src == "data:image/png;base64," for done, width, src in images)
+    external = browser.evaluate("Array.from(document.querySelectorAll('[src],link[href]')).filter("
+                                "e => !(e.src || e.href).startsWith('data:')).length")
+    assert external == 0
+    browser.screenshot(tmp_path / "report.png")
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
