@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 PPT_BENCH=${PPT_BENCH:-.venv/bin/ppt-bench}
 N_PPT=${N_PPT:-320}
-N_USERS=${N_USERS:-64}
+N_USERS=${N_USERS:-48}
 THREADS=${THREADS:-0}   # torch threads per training run (0: torch's default)
 
 PPT_DATA=runs/data/ppt_train_1600.jsonl
@@ -43,6 +43,9 @@ for label in soft hard; do
         "max_examples=$N_PPT" "out_dir=runs/train/$name" "threads=$THREADS"
     $PPT_BENCH eval --model "runs/train/$name" --tasks "$PPT_TASKS" --size quick --out "runs/$name"
     $PPT_BENCH eval --model "runs/train/$name" --tasks human_probcopa,openestimate --out "runs/$name"
+    # transfer to the recommendation tasks (and the first- vs final-round figure)
+    $PPT_BENCH eval --model "runs/train/$name" --tasks bt_flight,bt_hotel,bt_shopping --size quick \
+        --out "runs/$name"
 done
 
 # Calibration reports of the trained models, then the leaderboard and figures over every run.

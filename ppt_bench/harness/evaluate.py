@@ -106,7 +106,9 @@ def _lm_eval_model(config: EvalConfig) -> tuple[str, dict[str, Any], bool]:
     if resolved.gguf_file:
         args["gguf_file"] = resolved.gguf_file
     chat = config.apply_chat_template
-    return "hf", args, bool(resolved.chat_template) if chat is None else chat
+    from ppt_bench.harness.hf_backend import BACKEND  # registers it: lm-eval's "hf", scored positions only
+
+    return BACKEND, args, bool(resolved.chat_template) if chat is None else chat
 
 
 @functools.cache
