@@ -1,7 +1,8 @@
 """Effects of fine-tuning: metric differences between a model's run and a baseline run on the same
 items, raw and temperature-scaled, with paired bootstrap 95% intervals.
 
-For each task both runs scored, with p_i = softmax(l_i / T) the model's distribution on item i:
+For each task both runs scored (on the test items they share), with p_i = softmax(l_i / T) the
+model's distribution on item i:
 
     delta(metric) = metric(model) - metric(base),  metric in acc, nll, brier, ece, kl
 
@@ -82,9 +83,16 @@ def compare_task(base_dir: Path, model_dir: Path, task: str, n_boot: int = 1000,
     """Effects on one task, and facts about the comparison (items, temperatures, split kind)."""
     base_items, base_t, base_split = _test_items_and_temperature(base_dir, task)
     model_items, model_t, model_split = _test_items_and_temperature(model_dir, task)
+    # Test items of both (they differ when only one run has the calibration twin, so the other
+    # holds out 30% of the task for T); scored in the same order.
+    shared = set(base_items.ids) & set(model_items.ids)
+    if len(shared) < 2:
+        raise PPTBenchError(f"{task}: {base_dir} and {model_dir} share {len(shared)} test items (another "
+                            f"size, limit or task version?); evaluate both with the same settings")
+    base_items = base_items.subset(np.array([i in shared for i in base_items.ids]))
+    model_items = model_items.subset(np.array([i in shared for i in model_items.ids]))
     if base_items.ids != model_items.ids:
-        raise PPTBenchError(f"{task}: {base_dir} and {model_dir} scored different items (another size, "
-                            f"limit or task version); evaluate both with the same settings")
+        raise PPTBenchError(f"{task}: {base_dir} and {model_dir} list the same items in different orders")
     views = {"raw": (_values(base_items, 1.0), _values(model_items, 1.0)),
              "scaled": (_values(base_items, base_t), _values(model_items, model_t))}
     n_items = len(base_items)

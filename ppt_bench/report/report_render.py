@@ -51,7 +51,8 @@ def _header_lines(report: dict[str, Any]) -> list[str]:
         "Raw and scaled metrics are computed on the same test items.",
         f"Intervals: bootstrap {settings['level']:.0%} percentile intervals over test items "
         f"({settings['n_boot']} resamples, seed {settings['seed']}, paired between raw and scaled). "
-        "All metrics: lower is better.",
+        "All metrics: lower is better. Binned ECEs are biased upwards on resamples (duplicated items "
+        "fill fewer bins), so on small task sets their interval can lie above the point estimate.",
     ]
 
 

@@ -37,8 +37,15 @@ def test_a_run_against_itself_has_zero_effects(synthetic_runs):
 def test_different_items_or_unknown_task_are_clear_errors(make_run, synthetic_runs, tmp_path):
     other = make_run(tmp_path, "other", 0.5, tasks=("bt_flight",))
     samples = other / "bt_flight" / "samples.jsonl"
-    samples.write_text("\n".join(samples.read_text().splitlines()[:-1]) + "\n")  # one item fewer
-    with pytest.raises(PPTBenchError, match="scored different items"):
+    lines = samples.read_text().splitlines()
+    samples.write_text("\n".join(lines[:-1]) + "\n")  # one item fewer: compared on the shared items
+    shared = compare_runs(synthetic_runs["model-good"], other)
+    assert shared["tasks"][0]["n_items"] == 17  # the 70% held out for T, minus the dropped item
+    records = [json.loads(line) for line in lines]
+    for index, record in enumerate(records):
+        record["doc_id"] = 1000 + index  # other documents altogether
+    samples.write_text("".join(json.dumps(record) + "\n" for record in records))
+    with pytest.raises(PPTBenchError, match="share 0 test items"):
         compare_runs(synthetic_runs["model-good"], other)
     with pytest.raises(PPTBenchError, match="not scored by both runs: openestimate"):
         compare_runs(synthetic_runs["model-good"], other, tasks=["openestimate"])
