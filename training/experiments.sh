@@ -56,10 +56,14 @@ done
 [ -d runs/smollm2 ] || $PPT_BENCH run --model smollm2
 $PPT_BENCH compare runs/smollm2 "runs/smollm2-bayesian-teaching-$N_USERS" "runs/smollm2-oracle-teaching-$N_USERS" \
     --tasks bt_flight,bt_hotel,bt_shopping --out leaderboards/effects_teaching.md
+$PPT_BENCH compare "runs/smollm2-oracle-teaching-$N_USERS" "runs/smollm2-bayesian-teaching-$N_USERS" \
+    --tasks bt_flight,bt_hotel,bt_shopping --out leaderboards/effects_bayesian_vs_oracle.md
 $PPT_BENCH compare runs/smollm2 "runs/smollm2-ppt-soft-$N_PPT" "runs/smollm2-ppt-hard-$N_PPT" \
     --tasks ppt_motifs_heldout,ppt_motifs_train,human_probcopa,openestimate,bt_flight,bt_hotel,bt_shopping \
     --out leaderboards/effects_ppt.md
-runs=$(for dir in runs/*/; do ls "$dir"*/results.json >/dev/null 2>&1 && echo "${dir%/}"; done)
+$PPT_BENCH compare "runs/smollm2-ppt-hard-$N_PPT" "runs/smollm2-ppt-soft-$N_PPT" \
+    --tasks ppt_motifs_heldout,ppt_motifs_train,human_probcopa,openestimate --out leaderboards/effects_soft_vs_hard.md
+runs=$(for dir in runs/*/; do if ls "$dir"*/results.json >/dev/null 2>&1; then echo "${dir%/}"; fi; done)
 # shellcheck disable=SC2086
 $PPT_BENCH leaderboard $runs --out leaderboards
 # shellcheck disable=SC2086

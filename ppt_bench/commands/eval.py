@@ -42,9 +42,9 @@ def execute(args: argparse.Namespace) -> int:
     include_path = args.include_path or TASKS_DIR
     sizes: dict[str, str] = {}
     for name in (t for t in args.tasks.split(",") if t):
-        members = suite_tasks(name, include_path) if name in SUITES.values() else {name: args.size}
+        members = suite_tasks(name, include_path) if name in SUITES.values() else {name: "full"}
         sizes.update({task: args.size or size for task, size in members.items()})
-    config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes={t: s for t, s in sizes.items() if s},
+    config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes=sizes,
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
                         batch_size=args.batch_size or default_batch_size(args.model), device=args.device,
                         include_path=include_path)

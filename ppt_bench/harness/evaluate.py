@@ -142,7 +142,8 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
         if path.is_file():
             finished = json.loads(path.read_text())
             recorded = finished.get("ppt_bench", {})
-            if (recorded.get("size"), recorded.get("limit")) == (size, config.limit):
+            # no size given means the builders' default, full
+            if (recorded.get("size") or "full", recorded.get("limit")) == (size or "full", config.limit):
                 progress(f"{task}: finished earlier, reusing {path}")
                 results[task] = finished
                 continue

@@ -108,15 +108,26 @@ def _model_runs(runs: Sequence[RunRecord], task: str) -> list[RunRecord]:
     return [run for run in runs if task in run.tasks]
 
 
+def _model_colors(runs: Sequence[RunRecord]) -> dict[str, str]:
+    """One colour per model label, the same in every panel (tab10 order, then tab20)."""
+    from matplotlib import colormaps
+
+    labels = list(dict.fromkeys(run.label for run in runs if run.model not in REFERENCE_MODELS))
+    palette = colormaps["tab10"].colors if len(labels) <= 10 else colormaps["tab20"].colors
+    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+
+
 def _round_curves(runs: Sequence[RunRecord], prefix: str, ylabel: str, title: str, assistant: bool):
     tasks = _bt_tasks(runs)
     if not tasks:
         raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
     figure, axes = _new_figure(len(tasks))
+    colors = _model_colors(runs)
     for ax, task in zip(axes, tasks, strict=True):
         for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], prefix)
-            ax.errorbar(rounds, values, yerr=errors, marker="o", capsize=2, label=run.label)
+            ax.errorbar(rounds, values, yerr=errors, marker="o", capsize=2, label=run.label,
+                        color=colors[run.label])
         if assistant and (curve := _assistant_by_round(runs, task)) is not None:
             ax.plot(curve[0], curve[1], "k--", marker="s", label="Bayesian Assistant")
         if prefix == "acc_r":
@@ -146,7 +157,8 @@ def first_vs_final(runs: Sequence[RunRecord]):
     tasks = _bt_tasks(runs)
     if not tasks:
         raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
-    figure, axes = _new_figure(len(tasks))
+    most = max(len(_compared_runs(runs, task)) for task in tasks) + 1  # + the Bayesian Assistant
+    figure, axes = _new_figure(len(tasks), width=max(4.2, 0.8 * most + 1.0), height=3.9)
     width = 0.38
     for ax, task in zip(axes, tasks, strict=True):
         groups = []  # (label, first, final, first (down, up) error, final (down, up) error, final round)
@@ -162,9 +174,10 @@ def first_vs_final(runs: Sequence[RunRecord]):
                           yerr=np.array([g[3] if first else g[4] for g in groups]).T,
                           capsize=2, color=color,
                           label="first round" if first else "final round")
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, label_type="center")
+            if len(groups) <= 4:  # values in the bars while they fit; the CSV has them all
+                ax.bar_label(bars, fmt="%.2f", fontsize=7, label_type="center")
         ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
-        ax.set_xticks(x, [g[0] for g in groups], rotation=20, ha="right")
+        ax.set_xticks(x, [g[0] for g in groups], rotation=30, ha="right", fontsize=8)
         ax.set(title=task, ylabel="accuracy", ylim=(0, 1.1))
     _shared_legend(figure, axes)
     figure.suptitle("First-round vs final-round accuracy")

@@ -213,7 +213,7 @@ def run_commands(run: RunRecord) -> list[str]:
     groups: dict[tuple, list[str]] = {}
     for path in sorted(Path(run.path).glob("*/results.json")):
         recorded = json.loads(path.read_text()).get("ppt_bench") or {}
-        groups.setdefault((recorded.get("size"), recorded.get("limit")), []).append(path.parent.name)
+        groups.setdefault((recorded.get("size") or "full", recorded.get("limit")), []).append(path.parent.name)
     sizes = {task: size for (size, _), tasks in groups.items() for task in tasks}
     limits = {limit for _, limit in groups}
     for suite in ("ppt_suite_quick", "ppt_suite"):

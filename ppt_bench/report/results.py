@@ -170,7 +170,8 @@ def read_task_result(path: Path, task: str | None = None) -> TaskResult:
     return TaskResult(task=task, path=path, metrics=MappingProxyType(metrics),
                       version=None if version is None else str(version),
                       n_samples=n_samples if isinstance(n_samples, int) else None,
-                      lm_eval_version=lm_eval_version, size=recorded.get("size"),
+                      lm_eval_version=lm_eval_version,
+                      size=recorded.get("size") or "full",  # no size given: the builders' default, full
                       limit=recorded.get("limit"))
 
 
