@@ -13,6 +13,7 @@ import html
 import io
 import json
 import math
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,8 +209,8 @@ def run_commands(run: RunRecord) -> list[str]:
     commands = []
     trained = Path(run.model) / "train_config.json"
     if trained.is_file():
-        recorded = json.loads(trained.read_text()).get("command")
-        commands.append(recorded or f"ppt-bench train (configuration in {trained})")
+        record = json.loads(trained.read_text())
+        commands.append(record.get("command") or train_command(record.get("config") or {}))
     groups: dict[tuple, list[str]] = {}
     for path in sorted(Path(run.path).glob("*/results.json")):
         recorded = json.loads(path.read_text()).get("ppt_bench") or {}
@@ -223,6 +224,34 @@ def run_commands(run: RunRecord) -> list[str]:
         flags = (f" --size {size}" if size and size != "full" else "") + (f" --limit {limit}" if limit else "")
         commands.append(f"ppt-bench eval --model {run.model} --tasks {','.join(tasks)}{flags} --out {run.path}")
     return commands
+
+
+def _override(value) -> str:
+    text = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value).lower() \
+        if isinstance(value, bool) else str(value)
+    return shlex.quote(text)
+
+
+def train_command(config: dict) -> str:
+    """A `ppt-bench train` command that reproduces a recorded training configuration (for models
+    trained before train_config.json recorded its command line): the shipped recipe that needs the
+    fewest overrides, then `key=value` for every field that differs from recipe-or-default."""
+    import yaml
+
+    from ppt_bench.commands.train import REPO, load_trainer_module
+
+    defaults = vars(load_trainer_module().TrainConfig())
+    best: tuple[int, str, list[str]] | None = None
+    for recipe in sorted((REPO / "training" / "recipes").glob("*.yaml")):
+        values = {**defaults, **(yaml.safe_load(recipe.read_text()) or {})}
+        overrides = [f"{key}={_override(value)}" for key, value in config.items()
+                     if key in values and value != (list(values[key]) if isinstance(values[key], tuple)
+                                                    else values[key])]
+        if best is None or len(overrides) < best[0]:
+            best = (len(overrides), str(recipe.relative_to(REPO)), overrides)
+    if best is None:
+        return "ppt-bench train (no recipes found to reconstruct the command)"
+    return " ".join(["ppt-bench train --recipe", best[1], *best[2]])
 
 
 def _command_lines(runs: Sequence[RunRecord]) -> list[str]:

@@ -125,3 +125,20 @@ def test_intervals_are_clipped_to_the_metric_range():
     assert MetricValue(0.5, 0.1, True).interval(bounds=metric_range("acc_r3")) == pytest.approx((0.304, 0.696))
     assert _cell_text(Cell(0.5, 0.304, 0.696)) == "0.500 ± 0.196"
     assert _cell_text(Cell(0.95, 0.754, 1.0)) == "0.950 [0.754, 1.000]"
+
+
+def test_train_command_is_rebuilt_from_a_recorded_configuration():
+    from dataclasses import asdict
+
+    import yaml
+
+    from ppt_bench.commands.train import REPO, load_trainer_module
+    from ppt_bench.report.leaderboard import train_command
+
+    training = load_trainer_module()
+    recipe = REPO / "training" / "recipes" / "ppt_soft_label_cpu.yaml"
+    config = asdict(training.TrainConfig(**{**yaml.safe_load(recipe.read_text()), "max_examples": 5,
+                                            "out_dir": "runs/train/x y"}))
+    config["lora_target_modules"] = list(config["lora_target_modules"])  # as JSON stores it
+    assert train_command(config) == ("ppt-bench train --recipe training/recipes/ppt_soft_label_cpu.yaml "
+                                     "out_dir='runs/train/x y' max_examples=5")
