@@ -129,6 +129,16 @@ def split_items(items: TaskItems, calib_items: TaskItems | None, calib_source: s
         len(calib), len(test))
 
 
+def fit_temperature(calib: TaskItems) -> tuple[float, str]:
+    """(T, how it was fitted) on the calibration items; T = 1 below `MIN_CALIB_ITEMS`."""
+    from ppt_bench import calibration
+
+    if len(calib) < MIN_CALIB_ITEMS:
+        return 1.0, f"only {len(calib)} calibration items (< {MIN_CALIB_ITEMS}): T = 1, not fitted"
+    scaler = calibration.TemperatureScaler().fit(calib.logits, calib.outcomes)
+    return scaler.temperature_, scaler.note_
+
+
 def _figure_png(figure) -> bytes:
     import matplotlib.pyplot as plt
 
@@ -144,12 +154,7 @@ def task_report(task: str, items: TaskItems, calib_items: TaskItems | None, cali
     from ppt_bench import calibration, metrics
 
     calib, test, split = split_items(items, calib_items, calib_source, fraction)
-    if len(calib) >= MIN_CALIB_ITEMS:
-        scaler = calibration.TemperatureScaler().fit(calib.logits, calib.outcomes)
-        temperature, fit_note = scaler.temperature_, scaler.note_
-    else:
-        temperature = 1.0
-        fit_note = f"only {len(calib)} calibration items (< {MIN_CALIB_ITEMS}): T = 1, not fitted"
+    temperature, fit_note = fit_temperature(calib)
     table = calibration.raw_vs_scaled(test.logits, test.outcomes, test.soft_labels, temperature,
                                       n_boot=n_boot, seed=seed)
     figures = {}

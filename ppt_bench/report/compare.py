@@ -27,9 +27,9 @@ from ppt_bench.errors import PPTBenchError
 from ppt_bench.harness.scoring import CALIB_SUFFIX
 from ppt_bench.report.calibration_report import (
     CALIB_FRACTION,
-    MIN_CALIB_ITEMS,
     TaskItems,
     find_tasks,
+    fit_temperature,
     read_items,
     split_items,
 )
@@ -54,15 +54,11 @@ class Effect:
 
 def _test_items_and_temperature(run_dir: Path, task: str) -> tuple[TaskItems, float, str]:
     """The test items of a task in one run and the T fitted on its calibration split."""
-    from ppt_bench import calibration
-
     items = read_items(run_dir / task / "samples.jsonl")
     twin = run_dir / f"{task}{CALIB_SUFFIX}" / "samples.jsonl"
     calib_items = read_items(twin) if twin.is_file() else None
     calib, test, split = split_items(items, calib_items, twin.parent.name, CALIB_FRACTION)
-    if len(calib) < MIN_CALIB_ITEMS:
-        return test, 1.0, split.kind
-    return test, calibration.TemperatureScaler().fit(calib.logits, calib.outcomes).temperature_, split.kind
+    return test, fit_temperature(calib)[0], split.kind
 
 
 def _values(items: TaskItems, temperature: float):
