@@ -24,9 +24,10 @@ CALIB_SEEDS = {"ppt_motifs_heldout": 2_000_001, "ppt_motifs_train": 2_000_002}
 CALIB_SIZES = {"quick": 40, "full": 1000}  # scenarios per calibration task
 
 
-def ppt_documents(task: str, size: str = "full", seed: int | None = None) -> list[dict]:
+def ppt_documents(task: str, size: str = "full", seed: int | None = None, count: int | None = None) -> list[dict]:
     """The task's scenarios as documents (question = the scenario prompt, labels A..); `task` may be a
-    calibration twin (`ppt_motifs_heldout_calib`): same motifs, its own seed and size."""
+    calibration twin (`ppt_motifs_heldout_calib`): same motifs, its own seed and size. `count`
+    overrides the size's number of scenarios."""
     from ppt_bench.programs import generate_scenarios
 
     if size not in SIZES:
@@ -35,7 +36,7 @@ def ppt_documents(task: str, size: str = "full", seed: int | None = None) -> lis
     calib = family != task
     split = "heldout" if family == "ppt_motifs_heldout" else "train"
     seed = (CALIB_SEEDS if calib else EVAL_SEEDS)[family] if seed is None else seed
-    count = (CALIB_SIZES if calib else SIZES)[size]
+    count = (CALIB_SIZES if calib else SIZES)[size] if count is None else count
     return [{"id": scenario.id, "question": scenario.prompt, "answer_prefix": "Answer:",
              "labels": list(scenario.labels), "choices": list(scenario.choices),
              "soft_label": list(scenario.soft_label), "outcome": scenario.outcome,
