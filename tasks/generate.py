@@ -60,6 +60,9 @@ FAMILIES: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
         for task in ("ppt_motifs_heldout", "ppt_motifs_train")
     },
 }
+# Task versions other than 1.0 (bump when a task's documents or scoring change).
+VERSIONS = {"openestimate": "2.0"}
+
 # Calibration twins of the generated tasks: same family and metrics, another seed (see
 # ppt_bench/harness/{ppt,bt}_tasks.py); `ppt-bench report` fits the temperature on them.
 CALIBRATED = ("ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping")
@@ -94,14 +97,15 @@ def task_yaml(task: str, loader: str, process: str, metrics: tuple[str, ...], ta
         pooled = aggregation != "mean"
         lines.append("    aggregation: " + (f"!function utils.{aggregation}" if pooled else "mean"))
         lines.append(f"    higher_is_better: {str(higher).lower()}")
-    lines += ["metadata:", "  version: 1.0"]
+    lines += ["metadata:", f"  version: {VERSIONS.get(task, '1.0')}"]
     return "\n".join(lines) + "\n"
 
 
 def suite_yaml(group: str, members: list[tuple[str, str]]) -> str:
     lines = [HEADER.rstrip(), f"group: {group}", "task:"]
     for task, size in members:
-        lines += [f"  - task: {task}", "    metadata:", f"      size: {size}", "      version: 1.0"]
+        lines += [f"  - task: {task}", "    metadata:", f"      size: {size}",
+                  f"      version: {VERSIONS.get(task, '1.0')}"]
     lines += ["metadata:", "  version: 1.0"]
     return "\n".join(lines) + "\n"
 
