@@ -102,20 +102,24 @@ def test_documents(data_root):
 
 
 def test_reference_models_generate_their_reference_answers(tmp_path, data_root):
-    bayes = evaluate(EvalConfig(model="ppt-bayes", tasks=(TASK,), out_dir=tmp_path / "bayes"),
+    tasks = (TASK, "openestimate")
+    bayes = evaluate(EvalConfig(model="ppt-bayes", tasks=tasks, out_dir=tmp_path / "bayes"),
                      progress=lambda message: None)[TASK]["results"][TASK]
-    uniform = evaluate(EvalConfig(model="ppt-uniform", tasks=(TASK,), out_dir=tmp_path / "uniform"),
+    uniform = evaluate(EvalConfig(model="ppt-uniform", tasks=tasks, out_dir=tmp_path / "uniform"),
                        progress=lambda message: None)[TASK]["results"][TASK]
     assert bayes["parse_fail,none"] == 0.0 and uniform["parse_fail,none"] == 0.0
     # The five-sample baseline has error ratio 1 in expectation (181 items: +- 3 stderr)
     assert abs(bayes["error_ratio,none"] - 1.0) < 3 * bayes["error_ratio_stderr,none"]
     assert bayes["quartile_ece,none"] < 0.1
     assert uniform["error_ratio,none"] > 3.0  # knowing nothing is far worse than five samples
-    # the calibration report reads the generated text as "no choices", not as a crash
+    # the calibration report and compare read the generated text as "no choices", not as a crash
     from ppt_bench.report.calibration_report import build_report
+    from ppt_bench.report.compare import compare_runs
 
-    with pytest.raises(PPTBenchError, match="no task with logged samples"):
-        build_report(tmp_path / "bayes", progress=lambda message: None)
+    report, _ = build_report(tmp_path / "bayes", n_boot=10, progress=lambda message: None)
+    assert [section["task"] for section in report["tasks"]] == ["openestimate"] and TASK in report["skipped"]
+    comparison = compare_runs(tmp_path / "uniform", tmp_path / "bayes", n_boot=10)
+    assert [facts["task"] for facts in comparison["tasks"]] == ["openestimate"]
 
 
 def test_reference_models_refuse_a_generation_task_without_reference_answers():
