@@ -25,7 +25,11 @@ METRICS = {
     "nll_ts": ("agg_nll_ts", False), "ece_ts": ("agg_ece_ts", False),
     "brier_ts": ("agg_brier_ts", False),
     "spearman": ("agg_spearman", True),
+    # stated priors (openestimate_prior, ppt_bench/prior_metrics.py)
+    "parse_fail": ("mean", False), "error_ratio": ("nanmean", False),
+    "quartile_ece": ("agg_quartile_ece", False), "unc_corr": ("agg_unc_corr", True),
 }
+BUILTIN_AGGREGATIONS = ("mean", "nanmean")  # lm-eval's own; the others are utils.<name>
 CALIBRATION = ("nll", "brier", "ece", "ece_em", "soft_ece", "nll_ts", "ece_ts", "brier_ts")
 
 
@@ -60,6 +64,18 @@ FAMILIES: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
         for task in ("ppt_motifs_heldout", "ppt_motifs_train")
     },
 }
+# Generation tasks: folder -> {task: (loader, process_results, metrics, tag)}; the model writes its
+# answer after the document's `answer_prefix` (greedy, one paragraph, at most MAX_GEN_TOKENS tokens).
+GENERATION: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
+    "external": {
+        "openestimate_prior": ("load_openestimate_prior", "process_prior",
+                               ("error_ratio", "quartile_ece", "unc_corr", "parse_fail"), "ppt_bench_external"),
+    },
+}
+MAX_GEN_TOKENS = 48
+# Task versions other than 1.0 (bump when a task's documents or scoring change).
+VERSIONS = {"openestimate": "2.0"}
+
 # Calibration twins of the generated tasks: same family and metrics, another seed (see
 # ppt_bench/harness/{ppt,bt}_tasks.py); `ppt-bench report` fits the temperature on them.
 CALIBRATED = ("ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping")
@@ -79,29 +95,46 @@ SUITES = {
     "ppt_suite": [(task, "full") for task in (
         "ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping",
         "bt_flight_official", "bt_webshop_official", "human_probcopa", "bt_flight_human",
-        "openestimate", *(f"{task}_calib" for task in CALIBRATED))],
+        "openestimate", "openestimate_prior", *(f"{task}_calib" for task in CALIBRATED))],
 }
+
+
+def _metric_lines(metrics: tuple[str, ...]) -> list[str]:
+    lines = ["metric_list:"]
+    for metric in metrics:
+        aggregation, higher = METRICS.get(metric, ("mean", True))
+        lines.append(f"  - metric: {metric}")
+        pooled = aggregation not in BUILTIN_AGGREGATIONS
+        lines.append("    aggregation: " + (f"!function utils.{aggregation}" if pooled else aggregation))
+        lines.append(f"    higher_is_better: {str(higher).lower()}")
+    return lines
 
 
 def task_yaml(task: str, loader: str, process: str, metrics: tuple[str, ...], tag: str) -> str:
     lines = [HEADER.rstrip(), f"task: {task}", f"tag: {tag}", f"custom_dataset: !function utils.{loader}",
              "output_type: multiple_choice", "test_split: test", 'doc_to_text: "{{question}}"',
              'gen_prefix: "{{answer_prefix}}"', 'doc_to_choice: "{{labels}}"', "doc_to_target: outcome",
-             'target_delimiter: " "', f"process_results: !function utils.{process}", "metric_list:"]
-    for metric in metrics:
-        aggregation, higher = METRICS.get(metric, ("mean", True))
-        lines.append(f"  - metric: {metric}")
-        pooled = aggregation != "mean"
-        lines.append("    aggregation: " + (f"!function utils.{aggregation}" if pooled else "mean"))
-        lines.append(f"    higher_is_better: {str(higher).lower()}")
-    lines += ["metadata:", "  version: 1.0"]
+             'target_delimiter: " "', f"process_results: !function utils.{process}", *_metric_lines(metrics)]
+    lines += ["metadata:", f"  version: {VERSIONS.get(task, '1.0')}"]
+    return "\n".join(lines) + "\n"
+
+
+def generation_task_yaml(task: str, loader: str, process: str, metrics: tuple[str, ...], tag: str) -> str:
+    lines = [HEADER.rstrip(), f"task: {task}", f"tag: {tag}", f"custom_dataset: !function utils.{loader}",
+             "output_type: generate_until", "test_split: test", 'doc_to_text: "{{question}}"',
+             'gen_prefix: "{{answer_prefix}}"', 'doc_to_target: "{{truth_text}}"', 'target_delimiter: " "',
+             "generation_kwargs:", '  until: ["\\n\\n"]', "  do_sample: false", "  temperature: 0.0",
+             f"  max_gen_toks: {MAX_GEN_TOKENS}", f"process_results: !function utils.{process}",
+             *_metric_lines(metrics)]
+    lines += ["metadata:", f"  version: {VERSIONS.get(task, '1.0')}"]
     return "\n".join(lines) + "\n"
 
 
 def suite_yaml(group: str, members: list[tuple[str, str]]) -> str:
     lines = [HEADER.rstrip(), f"group: {group}", "task:"]
     for task, size in members:
-        lines += [f"  - task: {task}", "    metadata:", f"      size: {size}", "      version: 1.0"]
+        lines += [f"  - task: {task}", "    metadata:", f"      size: {size}",
+                  f"      version: {VERSIONS.get(task, '1.0')}"]
     lines += ["metadata:", "  version: 1.0"]
     return "\n".join(lines) + "\n"
 
@@ -109,6 +142,8 @@ def suite_yaml(group: str, members: list[tuple[str, str]]) -> str:
 def generated_files() -> dict[Path, str]:
     files = {TASKS_DIR / folder / f"{task}.yaml": task_yaml(task, *spec)
              for folder, tasks in FAMILIES.items() for task, spec in tasks.items()}
+    files.update({TASKS_DIR / folder / f"{task}.yaml": generation_task_yaml(task, *spec)
+                  for folder, tasks in GENERATION.items() for task, spec in tasks.items()})
     files.update({TASKS_DIR / "suites" / f"{group}.yaml": suite_yaml(group, members)
                   for group, members in SUITES.items()})
     return files

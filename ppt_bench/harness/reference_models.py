@@ -6,6 +6,11 @@
   accuracy is the Bayesian Assistant's (tied options: the first, as the assistant does).
 - `ppt-uniform`: equal log-likelihood for every choice (p = 1/K; ties go to the first choice).
 
+On a generation task (`generate_until`) each answers with the text its document names for it,
+`doc["reference_answers"][<backend name>]`, a principled reference the task defines (for
+`openestimate_prior`: the five-sample statistical baseline and the uninformative prior, see
+`prior_tasks.py`); a generation task whose documents name none is refused with a clear error.
+
 Both read only the document lm-eval attaches to each request, never the text, and make no forward
 pass. `import lm_eval.models` runs first so registering does not hide lm-eval's own backends.
 """
@@ -25,8 +30,11 @@ FLOOR = 1e-30  # log-probability floor for choices the soft label rules out
 TIE_NUDGE = 1e-9
 
 
-class _ChoiceOnly(LM):
-    """Scores multiple-choice requests only; generation and rolling log-likelihood are refused."""
+class _Reference(LM):
+    """Scores multiple-choice requests from the document and generates its reference answers;
+    rolling log-likelihood is refused."""
+
+    name: str = ""  # the registered backend name, the key of `reference_answers`
 
     def __init__(self, **kwargs) -> None:
         super().__init__()
@@ -42,12 +50,21 @@ class _ChoiceOnly(LM):
         raise PPTBenchError(f"{type(self).__name__} scores multiple-choice tasks only")
 
     def generate_until(self, requests) -> list[str]:
-        raise PPTBenchError(f"{type(self).__name__} scores multiple-choice tasks only")
+        answers = []
+        for request in requests:
+            answer = (request.doc.get("reference_answers") or {}).get(self.name)
+            if answer is None:
+                raise PPTBenchError(f"{self.name} has no reference answer for this generation task "
+                                    "(its documents carry no `reference_answers`); leave it out of the run")
+            answers.append(str(answer))
+        return answers
 
 
 @register_model("ppt-bayes")
-class BayesReference(_ChoiceOnly):
+class BayesReference(_Reference):
     """log p(choice k) = log q_k, with q the document's soft label."""
+
+    name = "ppt-bayes"
 
     def choice_loglikelihood(self, doc: dict, index: int) -> float:
         soft_label = doc.get("soft_label")
@@ -59,8 +76,10 @@ class BayesReference(_ChoiceOnly):
 
 
 @register_model("ppt-uniform")
-class UniformReference(_ChoiceOnly):
+class UniformReference(_Reference):
     """The same log-likelihood for every choice: p = 1/K."""
+
+    name = "ppt-uniform"
 
     def choice_loglikelihood(self, doc: dict, index: int) -> float:
         return 0.0

@@ -64,6 +64,8 @@ def _loglikelihoods(record: dict[str, Any]) -> np.ndarray:
     for response in resps:
         while isinstance(response, list | tuple):
             response = response[0]
+        if isinstance(response, str):  # a generation task's text: no choices to calibrate
+            return np.empty(0)
         values.append(float(response))
     return np.asarray(values, dtype=np.float64)
 

@@ -17,6 +17,7 @@ raw vs scaled.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,12 +115,22 @@ def compare_task(base_dir: Path, model_dir: Path, task: str, n_boot: int = 1000,
     return effects, facts
 
 
+def _generation_task(run_dir: Path, task: str) -> bool:
+    """Whether lm-eval ran `task` as `generate_until` (from its results.json)."""
+    try:
+        output = json.loads((run_dir / task / "results.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (output.get("configs") or {}).get(task, {}).get("output_type") == "generate_until"
+
+
 def compare_runs(base_dir: Path | str, model_dir: Path | str, tasks: Sequence[str] | None = None,
                  n_boot: int = 1000, seed: int = 0) -> dict[str, object]:
     """Every task both runs scored (or `tasks`), as a JSON-able dict of effects and facts."""
     base_dir, model_dir = Path(base_dir), Path(model_dir)
     shared = sorted(set(find_tasks(base_dir)) & set(find_tasks(model_dir)))
-    tasks = list(tasks) if tasks else shared
+    # generation tasks (e.g. openestimate_prior) have no choice probabilities to compare
+    tasks = list(tasks) if tasks else [task for task in shared if not _generation_task(base_dir, task)]
     missing = [task for task in tasks if task not in shared]
     if missing:
         raise PPTBenchError(f"not scored by both runs: {', '.join(missing)} (shared: {', '.join(shared)})")

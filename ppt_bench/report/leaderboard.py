@@ -30,6 +30,7 @@ KEY_METRICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bt_", ("acc", "agree", "kl")),
     ("ppt_", ("kl", "acc", "nll", "ece", "nll_ts", "ece_ts")),
     ("human_probcopa", ("w1", "spearman")),
+    ("openestimate_prior", ("error_ratio", "quartile_ece", "parse_fail")),
     ("openestimate", ("acc", "nll", "ece")),
     ("", ("acc", "nll", "ece")),  # any other task
 )
