@@ -81,7 +81,7 @@ def execute(args: argparse.Namespace) -> int:
           + f"), evaluated in {evaluated:.0f} s, {time.perf_counter() - started:.0f} s in all")
     print(summary_table(record, ranked))
     print("T: fitted on the calibration split (the _calib twin, else a hash split of the task's items), "
-          "n = its items; nll/ece scaled on the test split. ⚠: T at its bound or fitted on < 300 items.")
+          "n = its items; nll and ece on the test split. ⚠: T at its bound or fitted on < 300 items.")
     print(f"results:     {model_dir}/<task>/results.json (reference models in {runs_root}/ppt-bayes, "
           f"{runs_root}/ppt-uniform)")
     print(f"report:      {', '.join(map(str, report_paths.values()))}")
@@ -93,22 +93,23 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def summary_table(record, tasks: list[str]) -> str:
-    """The `run` summary: raw acc / nll / ece / kl from lm-eval, then T (items, flags) and nll / ece
-    after temperature scaling by the one definition (`ResultRecord` task temperatures)."""
-    lines = [f"{'task':<22} {'acc':>6} {'nll':>6} {'ece':>6} {'kl':>6}   {'T':>7} {'n':>5}  "
-             f"{'nll_scaled':>10} {'ece_scaled':>10}  flags"]
+    """The `run` summary: acc and kl from lm-eval (all items), then T (the items it was fitted on,
+    flags) and nll / ece raw -> temperature-scaled on the test split, by the one definition."""
+    lines = [f"{'task':<22} {'acc':>6} {'kl':>6}   {'T':>7} {'n':>5}  {'nll raw -> scaled':>17}  "
+             f"{'ece raw -> scaled':>17}  flags"]
     for task in tasks:
         entry = record.tasks.get(task)
         if entry is None:
             continue
         values = {name: entry.metrics[name].value if name in entry.metrics else float("nan")
-                  for name in ("acc", "nll", "ece", "kl")}
-        line = f"{task:<22} " + " ".join(f"{values[name]:>6.3f}" for name in ("acc", "nll", "ece", "kl"))
+                  for name in ("acc", "kl")}
+        line = f"{task:<22} {values['acc']:>6.3f} {values['kl']:>6.3f}"
         fit = entry.temperature
         if fit is None:
-            line += f"   {'—':>7} {'—':>5}  {'—':>10} {'—':>10}  no logged samples"
+            line += f"   {'—':>7} {'—':>5}  {'—':>17}  {'—':>17}  no logged samples"
         else:
-            line += (f"   {fit.temperature:>7.3g} {fit.n_calib:>5}  {fit.nll_scaled:>10.3f} {fit.ece_scaled:>10.3f}  "
+            line += (f"   {fit.temperature:>7.3g} {fit.n_calib:>5}  {fit.nll_raw:>7.3f} -> {fit.nll_scaled:<6.3f}"
+                     f"  {fit.ece_raw:>7.3f} -> {fit.ece_scaled:<6.3f}  "
                      + ("⚠ " + ", ".join(fit.flags) if fit.flags else ""))
         lines.append(line)
     return "\n".join(lines)

@@ -30,6 +30,15 @@ CELL_TEXT = ("Each cell is the metric value ± the half-width of its 95% interva
              "1/K. Rows made at another size or task version are listed apart until evaluated again.")
 
 
+SOURCE_TEXT = ("This folder is built from the compact result records committed in `records/` (one JSON per "
+               "model: metrics, T, sizes, how it was made; no logged samples) merged with any run directories "
+               "passed to `ppt-bench leaderboard`: a row is only added or updated, task by task, never dropped. "
+               "`make run` (`ppt-bench run`) never changes this folder: it writes its own leaderboard, the "
+               "committed records plus its runs, to `runs/leaderboard/` and its figures to `runs/figures/`. "
+               "To add or update committed rows: `ppt-bench leaderboard RUN_DIR... --save-records --out "
+               "leaderboards`, then commit `leaderboards/`.")
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     if value is None:
         return ""
@@ -119,7 +128,8 @@ def _record_lines(board: Leaderboard) -> list[str]:
 def render_markdown(board: Leaderboard, command: str) -> str:
     """README.md: the summary, then one section per task family with one table per task."""
     lines = [f"<!-- {HEADER} -->", "# ppt-bench leaderboard", "", f"_{HEADER}._ Made by:", "",
-             "```", command, "```", "", "## Summary", "", SCORE_TEXT, "", *_md_summary(board), CELL_TEXT,
+             "```", command, "```", "", SOURCE_TEXT, "", "## Summary", "", SCORE_TEXT, "",
+             *_md_summary(board), CELL_TEXT,
              "Sortable page: `index.html`; every value and interval bound: `leaderboard.csv`.", ""]
     for name in FAMILIES:
         tables = [t for t in board.tables if t.family == name]
@@ -214,6 +224,7 @@ td.best { font-weight: bold; }
 h2 { margin-top: 1.4em; border-bottom: 1px solid #ddd; }
 h3 { font-size: 15px; margin: 1em 0 0.2em; }
 .scroll { overflow-x: auto; }
+#summary th { white-space: normal; min-width: 4.5em; vertical-align: bottom; }
 code { background: #f4f4f4; padding: 1px 3px; }
 """
 
@@ -271,7 +282,8 @@ def _html_summary(board: Leaderboard) -> str:
             'id="summary-mean" title="mean over the tasks with a score">mean</th>'
             '<th data-col="2" data-higher="true" title="tasks with a score">n</th>' + "".join(
                 f'<th data-col="{i + 3}" data-higher="true" id="summary-{esc(task)}" title="{esc(metric)}">'
-                f'<a href="#task-{esc(task)}">{esc(task)}</a><br><span class="ci">{esc(metric)}</span></th>'
+                f'<a href="#task-{esc(task)}">{esc(task).replace("_", "_<wbr>")}</a><br>'
+                f'<span class="ci">{esc(metric)}</span></th>'
                 for i, (task, metric) in enumerate(board.summary_columns)) + "</tr>")
 
     def tr(row) -> str:
@@ -290,6 +302,12 @@ def _html_summary(board: Leaderboard) -> str:
             f'<tbody class="reference">{refs}</tbody></table></div>')
 
 
+def _inline(text: str) -> str:
+    """Escaped text with markdown's `code` spans as <code>."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
+
+
 def render_html(board: Leaderboard, command: str) -> str:
     """index.html: summary table, then a section per task family; click a header to sort."""
     esc = html.escape
@@ -298,7 +316,7 @@ def render_html(board: Leaderboard, command: str) -> str:
         tables = [t for t in board.tables if t.family == name]
         if tables:
             sections.append(f"<h2>{esc(name)}</h2>" + "".join(_html_task(t) for t in tables))
-    notes = "".join(f"<li>{esc(note)}</li>" for note in board.notes)
+    notes = "".join(f"<li>{_inline(note)}</li>" for note in board.notes)
     return "\n".join([
         "<!DOCTYPE html>", f"<!-- {HEADER} -->", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -306,7 +324,7 @@ def render_html(board: Leaderboard, command: str) -> str:
         "<h1>ppt-bench leaderboard</h1>",
         f'<p class="note">{esc(HEADER)}. Made by <code>{esc(command)}</code>. Click a column header to sort '
         "(first click: best first).</p>",
-        "<h2>Summary</h2>", f'<p class="note">{esc(SCORE_TEXT)}</p>', _html_summary(board),
-        f'<p class="note">{esc(CELL_TEXT)}</p>', *sections,
+        "<h2>Summary</h2>", f'<p class="note">{_inline(SCORE_TEXT)}</p>', _html_summary(board),
+        f'<p class="note">{_inline(CELL_TEXT)}</p>', *sections,
         f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "",
         f"<script>{_SORT_SCRIPT}</script>", "</body></html>", ""])
