@@ -2,6 +2,8 @@
 
 netcal does the standard parts, behind a small scikit-learn-shaped interface:
 
+    fit_temperature(logits, y)           -> TemperatureFit: ppt-bench's one temperature definition
+                                            (T, items it was fitted on, at-bound flag)
     TemperatureScaler().fit(logits, y)   -> self, with `temperature_` (T) and `backend_`
     scaler.predict_proba(logits)         -> softmax(logits / T)
     ece(confidences, correct)            -> netcal's ECE, 15 equal-width bins (Guo et al. 2017)
@@ -26,6 +28,7 @@ percentile intervals over items (`raw_vs_scaled`). Metric definitions: `ppt_benc
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import warnings
 from collections.abc import Sequence
@@ -113,6 +116,81 @@ def _netcal_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
         model = TemperatureScaling(method="mle").fit(inputs, labels, tensorboard=False)
     weight = float(np.ravel(model.temperature)[0])
     return 1.0 / weight if weight != 0 else float("inf")
+
+
+# --- the temperature fit every consumer uses -----------------------------------------------------
+#
+# ppt-bench's temperature-scaled numbers (report, compare, leaderboard, `run` summary, figures) all
+# come from `fit_temperature` on a calibration split chosen by `calibration_split_fraction` /
+# `in_calibration_split` (fixed data) or a `<task>_calib` twin (generated families); reading those
+# from a run directory is `ppt_bench.report.calibration_report.task_temperature`.
+
+MIN_CALIB_ITEMS = 10  # fewer than this: T = 1, not fitted (a fit on a handful of items is noise)
+STABLE_CALIB_ITEMS = 300  # HELM's threshold for a stable binned ECE; fewer is flagged
+CALIB_FRACTION = 0.3  # least share of a fixed data set held out for T
+MAX_CALIB_FRACTION = 0.5  # most share held out (the test split keeps at least half)
+
+
+@dataclass(frozen=True)
+class TemperatureFit:
+    """T = argmin_T mean_i -log softmax(l_i / T)[y_i] over `n_items` calibration items.
+
+    `at_bound`: T reached a bound of `metrics.LOG_T_BOUNDS` (at the upper one the scaled
+    distributions are nearly uniform: the scores carry no usable signal on these items);
+    `fitted`: False when there were fewer than `MIN_CALIB_ITEMS` items and T = 1 was used.
+    """
+
+    temperature: float
+    n_items: int
+    note: str
+    at_bound: bool = False
+    fitted: bool = True
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Warnings to show next to T wherever it is shown (empty when T is trustworthy)."""
+        flags = []
+        if not self.fitted:
+            flags.append(f"not fitted (< {MIN_CALIB_ITEMS} items)")
+        elif self.at_bound:
+            flags.append("T at its bound")
+        if self.fitted and self.n_items < STABLE_CALIB_ITEMS:
+            flags.append(f"< {STABLE_CALIB_ITEMS} items")
+        return tuple(flags)
+
+    def label(self) -> str:
+        """`T (n items)`, with the flags: e.g. `1.42 (n=310)`, `148 (n=40; T at its bound, < 300 items)`."""
+        return f"{self.temperature:.3g} (n={self.n_items}" + (f"; {', '.join(self.flags)})" if self.flags
+                                                            else ")")
+
+
+def fit_temperature(logits, outcomes) -> TemperatureFit:
+    """The temperature fit of ppt-bench: `TemperatureScaler` on the calibration items, T = 1 (not
+    fitted) below `MIN_CALIB_ITEMS`. `logits`: (n_items, K) or ragged (K_i,) rows; `outcomes`: y_i."""
+    n_items = len(outcomes)
+    if n_items < MIN_CALIB_ITEMS:
+        return TemperatureFit(1.0, n_items, f"only {n_items} calibration items (< {MIN_CALIB_ITEMS}): "
+                              f"T = 1, not fitted", fitted=False)
+    scaler = TemperatureScaler().fit(logits, outcomes)
+    low, high = np.exp(metrics.LOG_T_BOUNDS)
+    temperature = scaler.temperature_
+    at_bound = bool(temperature >= high * (1 - 1e-3) or temperature <= low * (1 + 1e-3))
+    return TemperatureFit(temperature, n_items, scaler.note_, at_bound, fitted=scaler.backend_ != "none")
+
+
+def calibration_split_fraction(n_items: int) -> float:
+    """Share of a fixed data set held out for T: enough for `STABLE_CALIB_ITEMS` where the data
+    allow, clip(300 / n, 0.3, 0.5) (e.g. 30% of 2000 items, 300 of 800, half of 181)."""
+    if n_items <= 0:
+        return CALIB_FRACTION
+    return float(np.clip(STABLE_CALIB_ITEMS / n_items, CALIB_FRACTION, MAX_CALIB_FRACTION))
+
+
+def in_calibration_split(doc_id: str, fraction: float = CALIB_FRACTION) -> bool:
+    """Deterministic held-out split: sha256(doc id), its first 8 bytes read as a number in [0, 1),
+    below `fraction`. Nested: an item held out at one fraction is held out at every larger one."""
+    digest = hashlib.sha256(doc_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64 < fraction
 
 
 # --- top-label calibration ----------------------------------------------------------------------

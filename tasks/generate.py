@@ -22,15 +22,15 @@ METRICS = {
     "kl": ("mean", False), "tv": ("mean", False), "w1": ("mean", False),
     "nll": ("mean", False), "brier": ("mean", False), "ba_acc": ("mean", True),
     "ece": ("agg_ece", False), "ece_em": ("agg_ece_em", False), "soft_ece": ("agg_soft_ece", False),
-    "nll_ts": ("agg_nll_ts", False), "ece_ts": ("agg_ece_ts", False),
-    "brier_ts": ("agg_brier_ts", False),
+    "nll_cv": ("agg_nll_cv", False), "ece_cv": ("agg_ece_cv", False),
+    "brier_cv": ("agg_brier_cv", False),
     "spearman": ("agg_spearman", True),
     # stated priors (openestimate_prior, ppt_bench/prior_metrics.py)
     "parse_fail": ("mean", False), "error_ratio": ("nanmean", False),
     "quartile_ece": ("agg_quartile_ece", False), "unc_corr": ("agg_unc_corr", True),
 }
 BUILTIN_AGGREGATIONS = ("mean", "nanmean")  # lm-eval's own; the others are utils.<name>
-CALIBRATION = ("nll", "brier", "ece", "ece_em", "soft_ece", "nll_ts", "ece_ts", "brier_ts")
+CALIBRATION = ("nll", "brier", "ece", "ece_em", "soft_ece", "nll_cv", "ece_cv", "brier_cv")
 
 
 def rounds(n: int) -> tuple[str, ...]:

@@ -150,3 +150,24 @@ def test_reliability_diagrams_draw():
     assert len(fig.axes) >= 2
     fig = calibration.reliability_diagram([1 / 3, 0.8], [1 / 3, 1.0], "ties")  # fractional: plain one
     assert len(fig.axes) == 2
+
+
+def test_the_temperature_fit_counts_its_items_and_flags_a_bound():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(400, 4))  # scores unrelated to the outcomes: T runs to its upper bound
+    outcomes = rng.integers(0, 4, 400)
+    fit = calibration.fit_temperature(noise * 5, outcomes)
+    assert fit.n_items == 400 and fit.at_bound and fit.flags == ("T at its bound",)
+    assert "T at its bound" in fit.label()
+    small = calibration.fit_temperature(noise[:5], outcomes[:5])
+    assert small.temperature == 1.0 and not small.fitted and small.flags[0].startswith("not fitted")
+
+
+def test_calibration_split_fraction_holds_out_300_items_where_the_data_allow():
+    assert calibration.calibration_split_fraction(2000) == 0.3
+    assert calibration.calibration_split_fraction(800) == pytest.approx(300 / 800)
+    assert calibration.calibration_split_fraction(181) == 0.5
+    ids = [f"item-{i}" for i in range(800)]
+    held = [i for i in ids if calibration.in_calibration_split(i, calibration.calibration_split_fraction(800))]
+    assert 250 <= len(held) <= 350
+    assert set(i for i in ids if calibration.in_calibration_split(i, 0.3)) <= set(held)  # nested

@@ -3,7 +3,8 @@
 #   1. Bayesian vs Oracle teaching on flight -> bt_flight, bt_hotel, bt_shopping against the base model;
 #   2. PPT soft labels vs hard labels vs base -> ppt_motifs_heldout, ppt_motifs_train (raw and
 #      temperature-scaled), human_probcopa, openestimate.
-# Then the leaderboard and the figures are rebuilt from every run under runs/.
+# Then the result records of every run under runs/ are saved into leaderboards/records/, the
+# leaderboard is rebuilt from them (rows only added or updated) and the figures are redrawn.
 #
 # The CPU recipes are cut to a size this 2-core machine trains in ~20-30 min each: N_PPT scenarios
 # (PPT) and N_USERS conversations (teaching). Every step resumes: training from its newest
@@ -65,6 +66,6 @@ $PPT_BENCH compare "runs/smollm2-ppt-hard-$N_PPT" "runs/smollm2-ppt-soft-$N_PPT"
     --tasks ppt_motifs_heldout,ppt_motifs_train,human_probcopa,openestimate --out leaderboards/effects_soft_vs_hard.md
 runs=$(for dir in runs/*/; do if ls "$dir"*/results.json >/dev/null 2>&1; then echo "${dir%/}"; fi; done)
 # shellcheck disable=SC2086
-$PPT_BENCH leaderboard $runs --out leaderboards
+$PPT_BENCH leaderboard $runs --save-records --out leaderboards  # adds/updates committed rows
 # shellcheck disable=SC2086
 $PPT_BENCH figures --runs $runs --out figures

@@ -13,8 +13,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-boot", type=int, default=1000, metavar="N",
                         help="bootstrap resamples of the test items (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--calib-fraction", type=float, default=0.3, metavar="F",
-                        help="held-out fraction for T when a task has no <task>_calib run (default 0.3)")
+    parser.add_argument("--calib-fraction", type=float, default=None, metavar="F",
+                        help="held-out fraction for T when a task has no <task>_calib run (default: "
+                             "clip(300 / n, 0.3, 0.5), 300 items where the data allow)")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -27,15 +28,18 @@ def execute(args: argparse.Namespace) -> int:
     report, figures = build_report(args.run_dir, n_boot=args.n_boot, seed=args.seed,
                                    fraction=args.calib_fraction, progress=print)
     paths = write_report(report, figures, args.out or args.run_dir / "report")
+    from ppt_bench.report.report_render import temperature_text
+
     print(f"{'task':<24} {'T':>7}  {'split':<18} {'n cal/test':>10}  {'nll raw -> scaled':>18}  "
-          f"{'ece raw -> scaled':>18}")
+          f"{'ece raw -> scaled':>18}  flags")
     for section in report["tasks"]:
         nll, ece = section["metrics"]["nll"], section["metrics"]["ece"]
         split = section["split"]
         print(f"{section['task']:<24} {section['temperature']:>7.3f}  {split['kind']:<18} "
               f"{split['n_calib']:>4}/{split['n_test']:<5}  "
               f"{nll['raw']['value']:>7.3f} -> {nll['scaled']['value']:<7.3f}  "
-              f"{ece['raw']['value']:>7.3f} -> {ece['scaled']['value']:<7.3f}")
+              f"{ece['raw']['value']:>7.3f} -> {ece['scaled']['value']:<7.3f}  "
+              f"{temperature_text(section).partition(' ⚠ ')[2]}")
     for task, reason in report["skipped"].items():
         print(f"skipped {task}: {reason}")
     print("report: " + ", ".join(str(path) for path in paths.values()))

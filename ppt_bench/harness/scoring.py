@@ -7,7 +7,7 @@ passes to the aggregation functions below (named in the task YAMLs as `!function
 
     ece, ece_em   [confidence, correct]           -> top-label ECE, equal-width / equal-mass bins
     soft_ece      [confidence, q[argmax p]]        -> ECE against the soft label
-    *_ts          [y, ll_1, ..., ll_K]             -> temperature-scaled NLL / ECE / Brier, T cross-fitted
+    *_cv          [y, ll_1, ..., ll_K]             -> temperature-scaled NLL / ECE / Brier, T cross-fitted
                                                        over 5 folds (never fitted on the scored items)
 """
 
@@ -26,7 +26,7 @@ N_FOLDS = 5
 CALIB_SUFFIX = "_calib"
 # What `from ppt_bench.harness.scoring import *` gives a task folder's utils.py: the pooled
 # aggregations its YAML names as `!function utils.<name>`.
-__all__ = ["agg_brier_ts", "agg_ece", "agg_ece_em", "agg_ece_ts", "agg_nll_ts", "agg_soft_ece"]
+__all__ = ["agg_brier_cv", "agg_ece", "agg_ece_em", "agg_ece_cv", "agg_nll_cv", "agg_soft_ece"]
 
 
 def choice_loglikelihoods(results: Sequence[Any]) -> np.ndarray:
@@ -38,7 +38,7 @@ def item_metrics(loglikelihoods: Sequence[float], soft_label: Sequence[float] | 
                  outcome: int | None = None, ordinal: bool = False) -> dict[str, Any]:
     """Every per-item value for one document (see `ppt_bench.metrics` for the definitions).
 
-    Without `outcome` the outcome-based metrics (acc, nll, brier, ece*, *_ts) are left out; without
+    Without `outcome` the outcome-based metrics (acc, nll, brier, ece*, *_cv) are left out; without
     `soft_label` the distribution metrics (kl, tv, w1, mode_agree, soft_ece) are.
     """
     lls = np.asarray(loglikelihoods, dtype=np.float64)
@@ -51,7 +51,7 @@ def item_metrics(loglikelihoods: Sequence[float], soft_label: Sequence[float] | 
         correct = values["acc"]  # expected correctness when p has tied maxima
         values.update(ece=[confidence, correct], ece_em=[confidence, correct])
         pooled = [float(y), *lls.tolist()]
-        values.update(nll_ts=pooled, ece_ts=pooled, brier_ts=pooled)
+        values.update(nll_cv=pooled, ece_cv=pooled, brier_cv=pooled)
     if soft_label is not None:
         q = np.asarray(soft_label, dtype=np.float64)
         values.update(kl=metrics.kl(q, probs), tv=metrics.tv(q, probs),
@@ -89,17 +89,17 @@ def temperature_scaled(items: Sequence[Sequence[float]]) -> tuple[list[np.ndarra
     return probs, labels
 
 
-def agg_nll_ts(items: Sequence[Sequence[float]]) -> float:
+def agg_nll_cv(items: Sequence[Sequence[float]]) -> float:
     probs, labels = temperature_scaled(items)
     return float(np.mean([metrics.nll(p, y) for p, y in zip(probs, labels, strict=True)]))
 
 
-def agg_brier_ts(items: Sequence[Sequence[float]]) -> float:
+def agg_brier_cv(items: Sequence[Sequence[float]]) -> float:
     probs, labels = temperature_scaled(items)
     return float(np.mean([metrics.brier(p, y) for p, y in zip(probs, labels, strict=True)]))
 
 
-def agg_ece_ts(items: Sequence[Sequence[float]]) -> float:
+def agg_ece_cv(items: Sequence[Sequence[float]]) -> float:
     probs, labels = temperature_scaled(items)
     confidences = [metrics.top_label(p)[0] for p in probs]
     return metrics.ece(confidences, [metrics.acc(p, y) for p, y in zip(probs, labels, strict=True)])

@@ -6,8 +6,14 @@ For every `RUN_DIR/<task>/results.json` with logged samples (`samples.jsonl`, se
   * `RUN_DIR/<task>_calib/samples.jsonl` when it exists (the same family generated with another
     seed and scored in the same run): fit on all of it, test on all of the task's items;
   * otherwise a deterministic held-out fraction of the task's own items: an item is in the
-    calibration split when sha256(doc id) / 2^256 < `calib_fraction` (default 0.3), and the rest
-    are the test items. The report states which split each task used.
+    calibration split when sha256(doc id) read as a number in [0, 1) is below the fraction
+    (default `calibration.calibration_split_fraction(n)` = clip(300 / n, 0.3, 0.5): 300 items where
+    the data allow, never more than half), and the rest are the test items.
+
+T itself is `ppt_bench.calibration.fit_temperature`, the one definition every consumer uses;
+`task_temperature(run_dir, task)` reads a task's split from a run directory and fits it (the report,
+`compare`, the leaderboard records, the `run` summary and the figures call it). The report states
+which split each task used, how many items T was fitted on, and flags a T at its bound.
 
 Raw and scaled metrics are computed on the same test items, with paired bootstrap 95% intervals
 (`ppt_bench.calibration.raw_vs_scaled`). `build_report` returns a JSON-able dict and the figures
@@ -17,7 +23,6 @@ report.html.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -28,14 +33,18 @@ from typing import Any
 
 import numpy as np
 
+from ppt_bench.calibration import (  # the split rule and the fit
+    MIN_CALIB_ITEMS,
+    STABLE_CALIB_ITEMS,
+    TemperatureFit,
+    calibration_split_fraction,
+    in_calibration_split,
+)
 from ppt_bench.data.parse import iter_jsonl
 from ppt_bench.errors import DataError, PPTBenchError
 from ppt_bench.harness.scoring import CALIB_SUFFIX
 
 log = logging.getLogger(__name__)
-
-CALIB_FRACTION = 0.3
-MIN_CALIB_ITEMS = 10  # fewer than this: T = 1 (a fit on a handful of items is noise)
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,6 @@ def read_items(path: Path) -> TaskItems:
     return TaskItems(tuple(ids), tuple(logits), tuple(outcomes), tuple(soft_labels), missing)
 
 
-def in_calibration_split(doc_id: str, fraction: float = CALIB_FRACTION) -> bool:
-    """Deterministic held-out split: sha256(doc id), read as a number in [0, 1), below `fraction`."""
-    digest = hashlib.sha256(doc_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64 < fraction
-
-
 @dataclass(frozen=True)
 class Split:
     kind: str  # "calibration task" or "held-out fraction"
@@ -111,8 +114,9 @@ class Split:
 
 
 def split_items(items: TaskItems, calib_items: TaskItems | None, calib_source: str,
-                fraction: float = CALIB_FRACTION) -> tuple[TaskItems, TaskItems, Split]:
-    """(calibration items, test items, how they were split)."""
+                fraction: float | None = None) -> tuple[TaskItems, TaskItems, Split]:
+    """(calibration items, test items, how they were split); `fraction` None: the default rule
+    `calibration_split_fraction(len(items))`."""
     if calib_items is not None:
         overlap = set(items.ids) & set(calib_items.ids)
         if overlap:
@@ -122,6 +126,7 @@ def split_items(items: TaskItems, calib_items: TaskItems | None, calib_source: s
         return calib_items, items, Split(
             "calibration task", f"T fitted on {calib_source}, scored on all items of the task{note}",
             len(calib_items), len(items))
+    fraction = calibration_split_fraction(len(items)) if fraction is None else fraction
     in_calib = np.array([in_calibration_split(i, fraction) for i in items.ids], dtype=bool)
     calib, test = items.subset(in_calib), items.subset(~in_calib)
     return calib, test, Split(
@@ -131,14 +136,39 @@ def split_items(items: TaskItems, calib_items: TaskItems | None, calib_source: s
         len(calib), len(test))
 
 
-def fit_temperature(calib: TaskItems) -> tuple[float, str]:
-    """(T, how it was fitted) on the calibration items; T = 1 below `MIN_CALIB_ITEMS`."""
+def fit_temperature(calib: TaskItems) -> TemperatureFit:
+    """`ppt_bench.calibration.fit_temperature` on a task's calibration items."""
     from ppt_bench import calibration
 
-    if len(calib) < MIN_CALIB_ITEMS:
-        return 1.0, f"only {len(calib)} calibration items (< {MIN_CALIB_ITEMS}): T = 1, not fitted"
-    scaler = calibration.TemperatureScaler().fit(calib.logits, calib.outcomes)
-    return scaler.temperature_, scaler.note_
+    return calibration.fit_temperature(calib.logits, calib.outcomes)
+
+
+@dataclass(frozen=True)
+class TaskTemperature:
+    """One task's temperature in one run: the fit, the split it was fitted on, and the test items
+    (disjoint from the calibration items) that scaled metrics are scored on."""
+
+    task: str
+    fit: TemperatureFit
+    split: Split
+    test: TaskItems
+
+
+def task_temperature(run_dir: Path | str, task: str, fraction: float | None = None) -> TaskTemperature:
+    """T of `task` in a run directory, by the one definition: fitted on `RUN_DIR/<task>_calib` when
+    the run scored the twin, else on the deterministic hash split of the task's own items.
+
+    Needs `RUN_DIR/<task>/samples.jsonl` (DataError naming it otherwise)."""
+    run_dir = Path(run_dir)
+    samples = run_dir / task / "samples.jsonl"
+    if not samples.is_file():
+        raise DataError(f"{samples} not found: T needs the logged samples (run with --log_samples)")
+    items = read_items(samples)
+    twin = run_dir / f"{task}{CALIB_SUFFIX}" / "samples.jsonl"
+    calib_items = read_items(twin) if twin.is_file() else None
+    source = f"{twin.parent.name} ({len(calib_items)} items)" if calib_items is not None else ""
+    calib, test, split = split_items(items, calib_items, source, fraction)
+    return TaskTemperature(task, fit_temperature(calib), split, test)
 
 
 def _figure_png(figure) -> bytes:
@@ -151,12 +181,13 @@ def _figure_png(figure) -> bytes:
 
 
 def task_report(task: str, items: TaskItems, calib_items: TaskItems | None, calib_source: str,
-                n_boot: int, seed: int, fraction: float) -> tuple[dict[str, Any], dict[str, bytes]]:
+                n_boot: int, seed: int, fraction: float | None) -> tuple[dict[str, Any], dict[str, bytes]]:
     """One task's section of the report (JSON-able) and its reliability diagrams (name -> PNG)."""
     from ppt_bench import calibration, metrics
 
     calib, test, split = split_items(items, calib_items, calib_source, fraction)
-    temperature, fit_note = fit_temperature(calib)
+    fit = fit_temperature(calib)
+    temperature = fit.temperature
     table = calibration.raw_vs_scaled(test.logits, test.outcomes, test.soft_labels, temperature,
                                       n_boot=n_boot, seed=seed)
     figures = {}
@@ -167,7 +198,8 @@ def task_report(task: str, items: TaskItems, calib_items: TaskItems | None, cali
             calibration.reliability_diagram(values.confidence, values.correct, title))
     n_choices = sorted({len(r) for r in items.logits})
     section = {
-        "task": task, "split": asdict(split), "temperature": temperature, "fit": fit_note,
+        "task": task, "split": asdict(split), "temperature": temperature, "fit": fit.note,
+        "temperature_fit": {**asdict(fit), "flags": list(fit.flags)},
         "n_items": len(items), "n_without_outcome": items.n_without_outcome, "n_choices": n_choices,
         "metrics": {metric: {name: asdict(estimate) for name, estimate in by_name.items()}
                     for metric, by_name in table.items()},
@@ -189,12 +221,12 @@ def find_tasks(run_dir: Path) -> list[str]:
 
 
 def build_report(run_dir: Path | str, n_boot: int = 1000, seed: int = 0,
-                 fraction: float = CALIB_FRACTION,
+                 fraction: float | None = None,
                  progress: Callable[[str], None] = lambda message: None,
                  ) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The whole report as a JSON-able dict, and every figure as {file name: PNG bytes}."""
     run_dir = Path(run_dir)
-    if not 0 < fraction < 1:
+    if fraction is not None and not 0 < fraction < 1:
         raise PPTBenchError(f"calibration fraction must be in (0, 1), got {fraction}")
     tasks = find_tasks(run_dir)
     run_info = {}
@@ -207,8 +239,10 @@ def build_report(run_dir: Path | str, n_boot: int = 1000, seed: int = 0,
         "generated_by": "ppt-bench report", "run_dir": str(run_dir),
         "model": run_info.get("model"), "run_date": run_info.get("date"),
         "git_sha": run_info.get("git_sha"),
-        "settings": {"n_boot": n_boot, "seed": seed, "level": 0.95, "calib_fraction": fraction,
-                     "min_calib_items": MIN_CALIB_ITEMS, "ece_bins": 15, "ece_em_bins": 10},
+        "settings": {"n_boot": n_boot, "seed": seed, "level": 0.95,
+                     "calib_fraction": fraction if fraction is not None else "clip(300 / n, 0.3, 0.5)",
+                     "min_calib_items": MIN_CALIB_ITEMS, "stable_calib_items": STABLE_CALIB_ITEMS,
+                     "ece_bins": 15, "ece_em_bins": 10},
         "tasks": [], "skipped": {},
     }
     figures: dict[str, bytes] = {}

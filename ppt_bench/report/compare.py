@@ -7,12 +7,12 @@ model's distribution on item i:
     delta(metric) = metric(model) - metric(base),  metric in acc, nll, brier, ece, kl
 
 (`ppt_bench.calibration.aggregate`; acc is the mean of [argmax p == y]). T is fitted per run and
-task exactly as in `ppt-bench report` (on the task's calibration twin `<task>_calib` when the run has
-it, else on a deterministic held-out 30% by doc-id hash), and "scaled" scores both runs after their
-own T on the same test items. Items are resampled with replacement, the same resample for both runs
-and both views (paired), and the interval is the 2.5-97.5 percentile of the resampled deltas.
-"Does the raw-calibration gain survive temperature scaling?" reads off delta(ece) and delta(nll),
-raw vs scaled.
+task exactly as in `ppt-bench report` (`calibration_report.task_temperature`: on the task's
+calibration twin `<task>_calib` when the run has it, else on the deterministic doc-id hash split),
+and "scaled" scores both runs after their own T on the same test items. Items are resampled with
+replacement, the same resample for both runs and both views (paired), and the interval is the
+2.5-97.5 percentile of the resampled deltas. "Does the raw-calibration gain survive temperature
+scaling?" reads off delta(ece) and delta(nll), raw vs scaled.
 """
 
 from __future__ import annotations
@@ -25,15 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ppt_bench.errors import PPTBenchError
-from ppt_bench.harness.scoring import CALIB_SUFFIX
-from ppt_bench.report.calibration_report import (
-    CALIB_FRACTION,
-    TaskItems,
-    find_tasks,
-    fit_temperature,
-    read_items,
-    split_items,
-)
+from ppt_bench.report.calibration_report import TaskItems, find_tasks, task_temperature
 
 EFFECT_METRICS = ("acc", "nll", "brier", "ece", "kl")
 HIGHER_IS_BETTER = {"acc": True, "nll": False, "brier": False, "ece": False, "kl": False}
@@ -53,13 +45,10 @@ class Effect:
     high: float
 
 
-def _test_items_and_temperature(run_dir: Path, task: str) -> tuple[TaskItems, float, str]:
-    """The test items of a task in one run and the T fitted on its calibration split."""
-    items = read_items(run_dir / task / "samples.jsonl")
-    twin = run_dir / f"{task}{CALIB_SUFFIX}" / "samples.jsonl"
-    calib_items = read_items(twin) if twin.is_file() else None
-    calib, test, split = split_items(items, calib_items, twin.parent.name, CALIB_FRACTION)
-    return test, fit_temperature(calib)[0], split.kind
+def _test_items_and_temperature(run_dir: Path, task: str):
+    """The test items of a task in one run and the `TaskTemperature` fitted on its calibration split."""
+    fitted = task_temperature(run_dir, task)
+    return fitted.test, fitted.fit.temperature, fitted
 
 
 def _values(items: TaskItems, temperature: float):
@@ -111,7 +100,9 @@ def compare_task(base_dir: Path, model_dir: Path, task: str, n_boot: int = 1000,
             effects.append(Effect(task, metric, view, b[metric], m[metric], m[metric] - b[metric],
                                   float(low), float(high)))
     facts = {"task": task, "n_items": n_items, "temperature_base": base_t, "temperature_model": model_t,
-             "calibration_split": sorted({base_split, model_split})}
+             "calibration_split": sorted({base_split.split.kind, model_split.split.kind}),
+             "n_calib_base": base_split.fit.n_items, "n_calib_model": model_split.fit.n_items,
+             "flags_base": list(base_split.fit.flags), "flags_model": list(model_split.fit.flags)}
     return effects, facts
 
 
@@ -161,7 +152,16 @@ def render_markdown(comparison: dict[str, object]) -> str:
                          f"{raw['delta']:+.3f} [{raw['low']:+.3f}, {raw['high']:+.3f}] | "
                          f"{scaled['base']:.3f} | {scaled['model']:.3f} | "
                          f"{scaled['delta']:+.3f} [{scaled['low']:+.3f}, {scaled['high']:+.3f}] |")
-    lines += ["", "| task | items | T base | T model | T fitted on |", "|---|---:|---:|---:|---|"]
-    lines += [f"| {f['task']} | {f['n_items']} | {f['temperature_base']:.3f} | {f['temperature_model']:.3f} | "
+    lines += ["", "| task | test items | T base (calibration items) | T model (calibration items) | "
+              "T fitted on |", "|---|---:|---:|---:|---|"]
+    lines += [f"| {f['task']} | {f['n_items']} | {_t_text(f, 'base')} | {_t_text(f, 'model')} | "
               f"{', '.join(f['calibration_split'])} |" for f in comparison["tasks"]]
     return "\n".join(lines) + "\n"
+
+
+def _t_text(facts: dict, which: str) -> str:
+    """`T (n=items; flags)` of one side of a comparison (older comparisons lack the counts)."""
+    flags = facts.get(f"flags_{which}") or []
+    n_calib = facts.get(f"n_calib_{which}")
+    inside = "; ".join(([f"n={n_calib}"] if n_calib is not None else []) + [", ".join(flags)] * bool(flags))
+    return f"{facts[f'temperature_{which}']:.3f}" + (f" ({inside})" if inside else "")

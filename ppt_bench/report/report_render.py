@@ -60,14 +60,24 @@ def _summary_rows(report: dict[str, Any]) -> list[list[str]]:
     rows = []
     for section in report["tasks"]:
         m = section["metrics"]
-        rows.append([section["task"], _number(section["temperature"]), section["split"]["kind"],
+        rows.append([section["task"], temperature_text(section), section["split"]["kind"],
                      str(section["split"]["n_calib"]), str(section["split"]["n_test"]),
                      f"{_number(m['nll']['raw']['value'])} -> {_number(m['nll']['scaled']['value'])}",
                      f"{_number(m['ece']['raw']['value'])} -> {_number(m['ece']['scaled']['value'])}"])
     return rows
 
 
-SUMMARY_HEADER = ["task", "T", "calibration split", "n calib", "n test", "nll raw -> scaled",
+def _flags(section: dict[str, Any]) -> list[str]:
+    return list((section.get("temperature_fit") or {}).get("flags") or [])
+
+
+def temperature_text(section: dict[str, Any]) -> str:
+    """T with its warnings (`TemperatureFit.flags`: at its bound, fewer than 300 items, not fitted)."""
+    flags = _flags(section)
+    return _number(section["temperature"]) + (f" ⚠ {', '.join(flags)}" if flags else "")
+
+
+SUMMARY_HEADER = ["task", "T (⚠: see flags)", "calibration split", "T fitted on (items)", "n test", "nll raw -> scaled",
                   "ece raw -> scaled"]
 TABLE_HEADER = ["metric", "raw", "temperature-scaled", "change", "definition"]
 
@@ -80,7 +90,8 @@ def _metric_rows(section: dict[str, Any]) -> list[list[str]]:
 def _task_facts(section: dict[str, Any]) -> list[str]:
     facts = [f"Calibration split ({section['split']['kind']}): {section['split']['description']}; "
              f"{section['split']['n_calib']} calibration items, {section['split']['n_test']} test items.",
-             f"T = {section['temperature']:.4g} ({section['fit']}); choices per item: "
+             f"T = {section['temperature']:.4g}, fitted on {section['split']['n_calib']} items "
+             f"({section['fit']}{'; ' + ', '.join(_flags(section)) if _flags(section) else ''}); choices per item: "
              f"{', '.join(map(str, section['n_choices']))}."]
     if section.get("n_without_outcome"):
         facts.append(f"{section['n_without_outcome']} logged items without an outcome were left out.")

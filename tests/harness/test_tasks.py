@@ -37,6 +37,22 @@ def test_generated_task_yamls_are_up_to_date():
     assert result.returncode == 0, result.stdout
 
 
+def test_in_task_temperature_metrics_are_named_cv_and_defined_in_each_readme():
+    # One temperature-scaling definition (T fitted on the calibration split) is ppt-bench's; the
+    # in-task 5-fold cross-fitted metrics carry another name and say what they are.
+    import yaml
+
+    for task_yaml in sorted((REPO_ROOT / "tasks").glob("*/*.yaml")):
+        text = task_yaml.read_text()
+        if "metric_list" not in text:
+            continue
+        names = [m["metric"] for m in yaml.safe_load(text.replace("!function", "")).get("metric_list", [])]
+        assert not [n for n in names if n.endswith("_ts")], task_yaml
+        if "nll_cv" in names:
+            readme = (task_yaml.parent / "README.md").read_text()
+            assert "nll_cv" in readme and "cross-fitted" in readme and "5 folds" in readme, task_yaml.parent
+
+
 @pytest.fixture(scope="module")
 def bayes_run(tmp_path_factory, data_root):
     out = tmp_path_factory.mktemp("ppt-bayes")

@@ -18,7 +18,7 @@ from ppt_bench import metrics
 
 MODELS = {"ppt-bayes": 1.0, "ppt-uniform": 0.0, "model-good": 0.7, "model-weak": 0.2}
 MOTIFS = ("change_point", "marbles", "tug_of_war")
-POOLED = ("ece", "nll_ts", "ece_ts", "spearman")
+POOLED = ("ece", "nll_cv", "ece_cv", "spearman")
 
 
 def _docs(task: str, rng: np.random.Generator) -> list[dict]:

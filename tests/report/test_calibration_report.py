@@ -87,9 +87,11 @@ def test_calibrated_task_gets_t_near_one(report):
 
 def test_held_out_split_is_stated_disjoint_and_deterministic(report):
     split = sections(report)["overconfident"]["split"]
-    assert split["kind"] == "held-out fraction" and "30%" in split["description"]
+    # 400 items: 300 / 400 is above the 50% cap, so half are held out (the default rule)
+    assert split["kind"] == "held-out fraction" and "50%" in split["description"]
     assert split["n_calib"] + split["n_test"] == 400
-    assert 80 <= split["n_calib"] <= 160
+    assert 160 <= split["n_calib"] <= 240
+    assert "30%" in sections(report)["calibrated"]["split"]["description"]  # 1200 items: 30% >= 300
     ids = [f"overconfident-1-{i}" for i in range(400)]
     assert [cr.in_calibration_split(i) for i in ids] == [cr.in_calibration_split(i) for i in ids]
 
@@ -100,6 +102,18 @@ def test_calibration_task_is_used_when_present(report):
     split = by_task["paired"]["split"]
     assert split["kind"] == "calibration task" and "paired_calib" in split["description"]
     assert (split["n_calib"], split["n_test"]) == (200, 120)
+
+
+def test_report_says_how_many_items_t_was_fitted_on_and_flags_small_splits(report):
+    paired = sections(report)["paired"]
+    assert paired["temperature_fit"]["n_items"] == 200 == paired["split"]["n_calib"]
+    assert "< 300 items" in paired["temperature_fit"]["flags"]
+    calibrated = sections(report)["calibrated"]
+    assert calibrated["temperature_fit"]["n_items"] >= 300 and calibrated["temperature_fit"]["flags"] == []
+    from ppt_bench.report.report_render import render_markdown
+
+    markdown = render_markdown(report[0])
+    assert "fitted on 200 items" in markdown and "⚠ < 300 items" in markdown
 
 
 def test_calibration_task_items_shared_with_the_task_are_dropped():

@@ -27,7 +27,7 @@ from ppt_bench.harness.evaluate import REPO_ROOT
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-pipe",
-         "--window-size=1400,900")
+         "--window-size=1366,768")  # a laptop's screen
 TIMEOUT_S = 30
 
 
@@ -131,54 +131,60 @@ def browser(tmp_path):
     devtools.close()
 
 
-ROWS = "Array.from(document.querySelectorAll('#leaderboard tbody tr')).map(r => r.dataset.model)"
+def _rows(table_id: str, body: str = "rows") -> str:
+    return (f"Array.from(document.querySelectorAll('#{table_id} tbody.{body} tr')).map(r => r.dataset.model)")
 
 
-def _column(devtools: DevTools, column_id: str) -> list[float | None]:
+def _column(devtools: DevTools, table_id: str, column_id: str) -> list[float | None]:
     index = devtools.evaluate(f"document.getElementById({json.dumps(column_id)}).dataset.col")
-    return devtools.evaluate(f"Array.from(document.querySelectorAll('#leaderboard tbody tr')).map("
+    return devtools.evaluate(f"Array.from(document.querySelectorAll('#{table_id} tbody.rows tr')).map("
                              f"r => r.cells[{index}].dataset.v === '' ? null : +r.cells[{index}].dataset.v)")
 
 
-def test_index_html_sorts_on_header_click(synthetic_runs, tmp_path, browser):
+def _no_horizontal_scroll(devtools: DevTools) -> bool:
+    """Neither the page nor any table scrolls sideways (a table wider than its box would)."""
+    return devtools.evaluate("document.documentElement.scrollWidth <= window.innerWidth && "
+                             "Array.from(document.querySelectorAll('table')).every("
+                             "t => t.getBoundingClientRect().width <= t.parentElement.clientWidth + 1)")
+
+
+def test_index_html_opens_with_the_summary_and_sorts_on_header_click(synthetic_runs, tmp_path, browser):
     out = tmp_path / "leaderboards"
-    assert main(["leaderboard", *map(str, synthetic_runs.values()), "--out", str(out)]) == 0
+    assert main(["leaderboard", *map(str, synthetic_runs.values()), "--out", str(out), "--no-records"]) == 0
     browser.open((out / "index.html").as_uri())
     assert browser.evaluate("document.title") == "ppt-bench leaderboard"
-    assert browser.evaluate(ROWS) == ["ppt-bayes", "ppt-uniform", "model-good", "model-weak"]
+    first_table = browser.evaluate("document.querySelector('table').id")
+    assert first_table == "summary"
+    assert browser.evaluate(_rows("summary")) == ["model-good", "model-weak"]  # sorted by mean score
+    assert browser.evaluate(_rows("summary", "reference")) == ["ppt-bayes", "ppt-uniform"]
+    assert browser.evaluate("document.querySelectorAll('#table-bt_flight tbody.reference td.best').length") == 0
 
-    browser.click('th[id="bt_flight/acc"]')  # higher is better: first click puts the best first
-    after = browser.evaluate(ROWS)
-    values = _column(browser, "bt_flight/acc")
-    assert after != ["ppt-bayes", "ppt-uniform", "model-good", "model-weak"]
-    assert values == sorted(values, reverse=True)
-    assert browser.evaluate("document.getElementById('bt_flight/acc').getAttribute('aria-sort')") == "descending"
-
-    browser.click('th[id="human_probcopa/w1"]')  # lower is better: best (smallest) first
-    values = _column(browser, "human_probcopa/w1")
-    assert values == sorted(values) and browser.evaluate(ROWS)[0] == "ppt-bayes"
-    browser.click('th[id="human_probcopa/w1"]')  # second click flips
-    assert _column(browser, "human_probcopa/w1") == sorted(values, reverse=True)
+    browser.click('th[id="bt_flight/kl"]')  # lower is better: first click puts the best first
+    values = _column(browser, "table-bt_flight", "bt_flight/kl")
+    assert values == sorted(values)
+    assert browser.evaluate(_rows("table-bt_flight", "reference")) == ["ppt-bayes", "ppt-uniform"]  # stay apart
+    browser.click('th[id="bt_flight/kl"]')  # second click flips
+    assert _column(browser, "table-bt_flight", "bt_flight/kl") == sorted(values, reverse=True)
+    assert _no_horizontal_scroll(browser)
     browser.screenshot(tmp_path / "leaderboard.png")
     assert (tmp_path / "leaderboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_committed_leaderboard_opens_with_every_row(tmp_path, browser):
-    """The leaderboard in the repository (written by `make run`) shows the rows its CSV lists, the
-    embedded model and the reference models among them, and sorts on a click."""
-    import csv
+    """The committed leaderboard (built from leaderboards/records/) shows every committed model in
+    its summary, the reference rows apart, and fits a laptop's width."""
+    from ppt_bench.report.records import read_records
 
     page = REPO_ROOT / "leaderboards" / "index.html"
-    lines = [line for line in (REPO_ROOT / "leaderboards" / "leaderboard.csv").read_text().splitlines()
-             if not line.startswith("#")]
-    models = [row["model"] for row in csv.DictReader(lines)]
-    assert {"smollm2", "ppt-bayes", "ppt-uniform"} <= set(models)
     browser.open(page.as_uri())
-    assert browser.evaluate(ROWS) == models
-    browser.click('th[id="ppt_motifs_heldout/kl"]')  # lower is better: smallest first
-    values = _column(browser, "ppt_motifs_heldout/kl")
-    present = [v for v in values if v is not None]
-    assert present == sorted(present) and browser.evaluate(ROWS)[0] == "ppt-bayes"
+    models = {r.name for r in read_records() if not r.reference}
+    assert set(browser.evaluate(_rows("summary"))) == models
+    assert browser.evaluate(_rows("summary", "reference")) == ["ppt-bayes", "ppt-uniform"]
+    assert _no_horizontal_scroll(browser)
+    browser.click('th[id="summary-mean"]')  # higher is better: best first
+    means = _column(browser, "summary", "summary-mean")
+    present = [v for v in means if v is not None]
+    assert present == sorted(present, reverse=True)
     browser.screenshot(tmp_path / "committed-leaderboard.png")
     assert (tmp_path / "committed-leaderboard.png").stat().st_size > 10_000
 
