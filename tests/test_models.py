@@ -42,9 +42,11 @@ def test_gemma3_installs_assembles_and_runs():
 
     resolved = resolve_model("gemma3-270m")
     gguf = Path(resolved.gguf_file)
-    assert gguf.is_file() and gguf.stat().st_size > 200e6 and resolved.chat_template is False
+    assert gguf.is_file() and gguf.stat().st_size > 200e6
     assert sha256_of(gguf) == models.EMBEDDED["gemma3-270m"].sha256
     model, tokenizer = models.load_model(resolved)
+    # one rule for base and fine-tuned models: the template is used whenever the tokenizer has one
+    assert models.default_chat_template(resolved) == (tokenizer.chat_template is not None)
     inputs = tokenizer("The capital of France is", return_tensors="pt")
     with torch.no_grad():
         logits = model(**inputs).logits[0, -1]
@@ -102,7 +104,8 @@ def test_local_gguf_and_folder_pass_through(tmp_path):
     assert resolve_model(str(tmp_path)).gguf_file is None
 
 
-def test_hub_id_passes_through_and_nonsense_is_refused():
+def test_hub_id_passes_through_and_nonsense_is_refused(monkeypatch):
+    monkeypatch.setattr(models, "check_hub_reachable", lambda name: None)  # no hub here
     resolved = resolve_model("HuggingFaceTB/SmolLM2-360M-Instruct")
     assert resolved.pretrained == "HuggingFaceTB/SmolLM2-360M-Instruct" and resolved.source == "hub"
     assert resolved.lm_eval_model_args() == "pretrained=HuggingFaceTB/SmolLM2-360M-Instruct,dtype=auto"
@@ -115,3 +118,57 @@ def test_default_batch_size_fits_the_vocabulary():
 
     assert default_batch_size("smollm2") == 8 and default_batch_size("some/hub-model") == 8
     assert default_batch_size("gemma3-270m") == EMBEDDED["gemma3-270m"].eval_batch_size == 2
+
+
+# ------------------------------------------------------------------------- dtype, chat template, offline
+
+@pytest.mark.parametrize("requested, device, flags, expected", [
+    ("auto", "cpu", frozenset({"avx2"}), "float32"),
+    ("auto", "cpu", frozenset({"avx2", "amx_bf16"}), "bfloat16"),
+    ("auto", "cpu", frozenset({"avx512_bf16"}), "bfloat16"),
+    ("auto", "cuda:0", frozenset(), "bfloat16"),
+    ("auto", "mps", frozenset({"amx_bf16"}), "float32"),
+    ("float32", "cuda", frozenset(), "float32"),
+    ("bfloat16", "cpu", frozenset(), "bfloat16"),
+])
+def test_resolve_dtype(requested, device, flags, expected):
+    assert models.resolve_dtype(requested, device, flags) == expected
+
+
+def test_resolve_dtype_refuses_other_names():
+    from ppt_bench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="dtype must be one of auto, float32, bfloat16"):
+        models.resolve_dtype("float16")
+
+
+def test_chat_template_follows_the_tokenizer_and_the_training_record(tmp_path):
+    import json
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "tokenizer_config.json").write_text('{"chat_template": "{{ messages }}"}')
+    assert models.default_chat_template(resolve_model(str(folder))) is True
+    # a fine-tuned folder is scored the way it was trained
+    (folder / "train_config.json").write_text(json.dumps({"chat_template": False}))
+    assert models.default_chat_template(resolve_model(str(folder))) is False
+    assert models.default_chat_template(resolve_model("smollm2")) is True
+
+
+def test_offline_hub_id_fails_at_once(monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelError, match="'someorg/some-model' is not in the local Hugging Face cache"):
+        resolve_model("someorg/some-model")
+
+
+def test_unreachable_hub_fails_at_once(monkeypatch, capsys):
+    from ppt_bench.cli import main
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
+    assert main(["eval", "--model", "someorg/some-model", "--tasks", "ppt_smoke", "--limit", "1",
+                 "--out", "/nonexistent/x"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ppt-bench: error: model 'someorg/some-model' is not in the local Hugging Face "
+                          "cache and the hub (http://127.0.0.1:9) is unreachable") and "\n" not in err

@@ -110,7 +110,8 @@ class TrainConfig:
     eval_steps: int = 0                      # 0: evaluate only at the end
     save_steps: int = 100
     save_total_limit: int = 2
-    resume: bool = True                      # continue from the newest checkpoint in out_dir/checkpoints
+    keep_checkpoints: int = 1                # kept once the run is finished (none if it is < save_steps)
+    resume: bool = True                      # continue from the newest checkpoint; a finished run is kept
     threads: int = 0                         # torch CPU threads (0: torch's default)
     progress: bool = True
 
@@ -161,6 +162,8 @@ def make_config(values: dict) -> TrainConfig:
         raise ConfigError("need 0 <= eval_fraction < 1, 0 <= warmup_ratio < 1 and learning_rate > 0")
     if cfg.max_steps <= 0 and cfg.epochs <= 0:
         raise ConfigError("set epochs > 0 or max_steps > 0")
+    if cfg.keep_checkpoints < 0:
+        raise ConfigError(f"keep_checkpoints must be at least 0, got {cfg.keep_checkpoints}")
     return cfg
 
 
@@ -537,6 +540,69 @@ def save_final(trainer: Trainer, tokenizer, cfg: TrainConfig, out_dir: Path) -> 
         tokenizer.save_pretrained(out_dir)
 
 
+# ---------------------------------------------------------------------------------------------- reruns
+
+RERUN_NEUTRAL = ("resume", "progress", "threads", "keep_checkpoints")  # keys that leave the result alone
+
+
+def finished_run(cfg: TrainConfig) -> dict | None:
+    """The metrics of a finished run in cfg.out_dir made with the same config, None when there is none;
+    ConfigError when the finished run used another config (training it further would mix the two)."""
+    out_dir = Path(cfg.out_dir)
+    if not ((out_dir / "metrics.json").is_file() and (out_dir / "train_config.json").is_file()):
+        return None
+    recorded = json.loads((out_dir / "train_config.json").read_text()).get("config") or {}
+    current = json.loads(json.dumps(asdict(cfg)))
+    changed = sorted(key for key in set(recorded) | set(current)
+                     if key not in RERUN_NEUTRAL and recorded.get(key) != current.get(key))
+    if changed:
+        raise ConfigError(f"{out_dir} holds a finished run with other settings ({', '.join(changed)}); "
+                          "pass resume=false to train a new one there, or another out_dir")
+    return json.loads((out_dir / "metrics.json").read_text())
+
+
+def planned_steps(cfg: TrainConfig, n_train: int, world_size: int = 1) -> int:
+    """Optimizer steps the run will take: max_steps, else epochs * ceil(batches per epoch / grad_accum)."""
+    if cfg.max_steps > 0:
+        return cfg.max_steps
+    batches = math.ceil(n_train / (cfg.batch_size * world_size))
+    return math.ceil(cfg.epochs * max(1, math.ceil(batches / cfg.grad_accum)))
+
+
+def scheduled_learning_rates(args: TrainingArguments, n_steps: int) -> list[float] | None:
+    """The learning rate the Trainer's schedule gives each of `n_steps` optimizer steps (None when the
+    schedule needs settings this check does not know). Linear warmup starts at 0, so a run with as
+    many warmup steps as steps (e.g. max_steps=1, warmup_ratio=0.1) never changes its weights."""
+    from transformers import get_scheduler
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=args.learning_rate)
+    try:
+        schedule = get_scheduler(args.lr_scheduler_type, optimizer, num_training_steps=n_steps,
+                                 num_warmup_steps=args.get_warmup_steps(n_steps),
+                                 scheduler_specific_kwargs=args.lr_scheduler_kwargs or {})
+    except (TypeError, ValueError):
+        return None
+    rates = []
+    for _ in range(n_steps):
+        rates.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    return rates
+
+
+def prune_checkpoints(checkpoints: Path, steps_run: int, cfg: TrainConfig) -> None:
+    """Once the final model is saved: keep the newest `keep_checkpoints` checkpoints, and none for a run
+    shorter than save_steps (its only checkpoint is the end-of-training copy of the final model)."""
+    import shutil
+
+    found = sorted(checkpoints.glob("checkpoint-*"), key=lambda path: int(path.name.rsplit("-", 1)[1]))
+    keep = 0 if steps_run < cfg.save_steps else cfg.keep_checkpoints
+    for path in found[:len(found) - keep] if keep else found:
+        shutil.rmtree(path, ignore_errors=True)
+    if checkpoints.is_dir() and not any(checkpoints.iterdir()):
+        checkpoints.rmdir()
+
+
 def main(cfg: TrainConfig, command: str | None = None) -> dict:
     """Train per `cfg`; returns the final metrics (also written to out_dir/metrics.json). `command`,
     the command line that asked for it, is recorded in out_dir/train_config.json."""
@@ -544,6 +610,10 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     from ppt_bench.io import write_json_atomic
 
     out_dir = Path(cfg.out_dir)
+    if cfg.resume and (finished := finished_run(cfg)) is not None:
+        log.warning("%s: already finished with these settings (metrics.json); not trained again "
+                    "(resume=false trains a new run there)", out_dir)
+        return {**finished, "already_finished": True}
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     set_seed(cfg.seed)
@@ -572,11 +642,25 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     resume = get_last_checkpoint(str(checkpoints)) if cfg.resume and checkpoints.is_dir() else None
     if resume:
         log.warning("resuming from %s", resume)
-    result = trainer.train(resume_from_checkpoint=resume)
+    elif checkpoints.is_dir() and trainer.is_world_process_zero():
+        import shutil
 
-    # eval: held-out loss (the benchmark itself is `ppt-bench eval --model OUT_DIR`)
-    metrics = {"train_loss": result.training_loss, **result.metrics,
-               "num_input_tokens_seen": trainer.state.num_input_tokens_seen}
+        log.warning("resume=false: removing the earlier checkpoints in %s", checkpoints)
+        shutil.rmtree(checkpoints)
+    n_steps = planned_steps(cfg, len(train_set), args.world_size)
+    rates = scheduled_learning_rates(args, n_steps)
+    if rates is not None and not any(rate > 0 for rate in rates):
+        log.warning("no effective update: the learning rate is 0 at all %d optimizer step(s) (warmup of "
+                    "%d step(s)); the saved weights will equal the base model's. Raise max_steps or set "
+                    "warmup_ratio=0", n_steps, args.get_warmup_steps(n_steps))
+    start_step = json.loads((Path(resume) / "trainer_state.json").read_text())["global_step"] if resume else 0
+    result = trainer.train(resume_from_checkpoint=resume)
+    steps_run = trainer.state.global_step - start_step
+
+    # eval: held-out loss (the benchmark itself is `ppt-bench eval --model OUT_DIR`); the train loss is
+    # the mean over the steps run now (None when resuming found nothing left to run)
+    metrics = {**result.metrics, "train_loss": result.training_loss if steps_run > 0 else None,
+               "steps_run": steps_run, "num_input_tokens_seen": trainer.state.num_input_tokens_seen}
     if eval_set:
         metrics.update(trainer.evaluate())
 
@@ -587,6 +671,7 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
         record = {"command": command, "config": asdict(cfg), "chat_template": chat, "n_train": len(train_set),
                   "n_eval": len(eval_set), "resumed_from": resume, **provenance()}
         write_json_atomic(out_dir / "train_config.json", record)
-        write_json_atomic(out_dir / "metrics.json", metrics)
+        write_json_atomic(out_dir / "metrics.json", metrics)  # last: marks the run finished
+        prune_checkpoints(checkpoints, trainer.state.global_step, cfg)
     return metrics
 

@@ -11,14 +11,26 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `eval` and `run`."""
     parser.add_argument("--model", default="smollm2",
                         help="smollm2 (default), gemma3-270m, a local path or a Hugging Face id")
-    parser.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N documents per task")
+    parser.add_argument("--limit", type=int, metavar="N",
+                        help="evaluate only the first N documents per task (a positive integer)")
     parser.add_argument("--batch-size", type=int, metavar="B",
                         help="documents per forward pass (default 8; 2 for gemma3-270m, whose vocabulary "
                              "has 262k tokens)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0, ...)")
+    parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16"), default="auto",
+                        help="compute dtype; auto (default): bfloat16 on CUDA or a CPU with native bfloat16 "
+                             "(AMX, avx512_bf16), else float32")
+    parser.add_argument("--chat-template", action=argparse.BooleanOptionalAction, default=None,
+                        help="wrap prompts in the model's chat template (default: when its tokenizer has one; "
+                             "a fine-tuned folder: as it was trained)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default runs/<model>)")
     parser.add_argument("--include-path", type=Path, metavar="DIR",
                         help="task folder (default: the checkout's tasks/)")
+
+
+def model_options(args: argparse.Namespace) -> dict:
+    """The EvalConfig fields set by the options of `add_model_arguments` beyond model and batch."""
+    return {"dtype": args.dtype, "apply_chat_template": args.chat_template}
 
 
 def default_run_dir(model: str) -> Path:
@@ -47,7 +59,7 @@ def execute(args: argparse.Namespace) -> int:
     config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes=sizes,
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
                         batch_size=args.batch_size or default_batch_size(args.model), device=args.device,
-                        include_path=include_path)
+                        include_path=include_path, **model_options(args))
     results = evaluate(config)
     print(results_table(results))
     print(f"results: {config.out_dir}")

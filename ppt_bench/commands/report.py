@@ -24,7 +24,9 @@ def execute(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")  # files only; never a window
 
     from ppt_bench.report.calibration_report import build_report, write_report
+    from ppt_bench.report.results import warn_if_incomplete
 
+    warn_if_incomplete(args.run_dir)
     report, figures = build_report(args.run_dir, n_boot=args.n_boot, seed=args.seed,
                                    fraction=args.calib_fraction, progress=print)
     paths = write_report(report, figures, args.out or args.run_dir / "report")

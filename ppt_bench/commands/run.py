@@ -19,7 +19,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ppt_bench.commands.eval import add_model_arguments, default_run_dir
+from ppt_bench.commands.eval import add_model_arguments, default_run_dir, model_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,8 +59,8 @@ def execute(args: argparse.Namespace) -> int:
         out_dir = model_dir if model == args.model else runs_root / model
         evaluate(EvalConfig(model=model, tasks=tuple(sizes), sizes=sizes, out_dir=out_dir,
                             limit=args.limit, batch_size=args.batch_size or default_batch_size(model),
-                            device=args.device,
-                            include_path=include_path))
+                            device=args.device, include_path=include_path,
+                            **(model_options(args) if model == args.model else {"dtype": args.dtype})))
     evaluated = time.perf_counter() - started
 
     report, report_figures = build_report(model_dir, progress=lambda message: None)

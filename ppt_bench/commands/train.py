@@ -52,5 +52,6 @@ def execute(args: argparse.Namespace) -> int:
     metrics = training.main(config, command=shlex.join(command))
     summary = ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()
                         if k in ("train_loss", "eval_loss", "train_runtime") and isinstance(v, float))
-    print(f"trained model in {config.out_dir} ({summary})")
+    done = "already finished, not trained again:" if metrics.get("already_finished") else "trained"
+    print(f"{done} model in {config.out_dir} ({summary})")
     return 0

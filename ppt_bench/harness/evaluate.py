@@ -2,12 +2,15 @@
 
 Layout of a run directory (one model):
 
-    RUN_DIR/run.json                 model, resolved model args, provenance (versions, git SHA, date)
-    RUN_DIR/<task>/results.json      lm-eval's results for that task, plus the same provenance
+    RUN_DIR/run.json                 model, resolved model args, tasks asked for, provenance
+    RUN_DIR/<task>/results.json      lm-eval's results for that task, plus its run identity and provenance
     RUN_DIR/<task>/samples.jsonl     lm-eval's logged samples (one document per line)
 
-A task whose `results.json` exists is not evaluated again, so an interrupted run resumes where it
-stopped. Every file is written to a temporary name and renamed into place.
+A task is evaluated again unless its `results.json` is whole and records the same run identity (see
+`ppt_bench/harness/run_dir.py`: model, resolved model args, chat template, task version, a fingerprint
+of its documents, size, limit), so an interrupted run resumes where it stopped and a changed setting
+is never answered with old numbers. A directory of another model is refused. Every file is written to
+a temporary name and renamed into place; `run.json` only after every check has passed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ppt_bench.errors import ConfigError
+from ppt_bench.harness import run_dir
 from ppt_bench.io import write_json_atomic, write_jsonl_atomic
 
 log = logging.getLogger(__name__)
@@ -51,8 +55,16 @@ class EvalConfig:
     batch_size: int = 8
     device: str = "cpu"
     include_path: Path = TASKS_DIR
-    apply_chat_template: bool | None = None  # None: use it when the model is instruction-tuned
+    apply_chat_template: bool | None = None  # None: when the tokenizer has one (models.default_chat_template)
+    dtype: str = "auto"                      # auto, float32 or bfloat16 (models.resolve_dtype)
     extra_model_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
+                                       or self.limit < 1):
+            raise ConfigError(f"--limit must be a positive integer, got {self.limit!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be a positive integer, got {self.batch_size!r}")
 
 
 def suite_tasks(suite: str, include_path: Path = TASKS_DIR) -> dict[str, str]:
@@ -94,83 +106,113 @@ def provenance() -> dict[str, Any]:
 
 def _lm_eval_model(config: EvalConfig) -> tuple[str, dict[str, Any], bool]:
     """(lm-eval backend name, model args, apply chat template) for the configured model."""
-    from ppt_bench.models import resolve_model
+    from ppt_bench.models import default_chat_template, resolve_dtype, resolve_model
 
+    dtype = resolve_dtype(config.dtype, config.device)  # checks the name for the reference models too
     if config.model in REFERENCE_MODELS:
         import ppt_bench.harness.reference_models  # noqa: F401  (registers the backends)
 
         return config.model, {}, False
 
     resolved = resolve_model(config.model)
-    args = {"pretrained": resolved.pretrained, "dtype": resolved.dtype, **config.extra_model_args}
+    args = {"pretrained": resolved.pretrained, "dtype": dtype, **config.extra_model_args}
     if resolved.gguf_file:
         args["gguf_file"] = resolved.gguf_file
     chat = config.apply_chat_template
     from ppt_bench.harness.hf_backend import BACKEND  # registers it: lm-eval's "hf", scored positions only
 
-    return BACKEND, args, bool(resolved.chat_template) if chat is None else chat
+    return BACKEND, args, default_chat_template(resolved) if chat is None else chat
 
 
 @functools.cache
-def task_manager(include_path: Path, size: str | None):
-    """lm-eval's task index over its own tasks and `include_path`, with `size` as task metadata.
+def task_manager(include_path: Path, size: str | None, defaults: bool = False):
+    """lm-eval's task index over `include_path` (and lm-eval's own tasks when `defaults`), with
+    `size` as task metadata.
 
-    Cached: building the index reads every YAML lm-eval ships (seconds), and it is read-only.
+    Cached: building the index reads every YAML (lm-eval ships thousands: ~20 s; tasks/ alone: ~1 s),
+    and it is read-only.
     """
     from lm_eval.tasks import TaskManager
 
-    return TaskManager(include_path=str(include_path), metadata={"size": size} if size else None)
+    return TaskManager(include_path=str(include_path), include_defaults=defaults,
+                       metadata={"size": size} if size else None)
+
+
+def _needs_defaults(config: EvalConfig) -> bool:
+    """Whether a task of `config` is one of lm-eval's own (not in `include_path`); unknown names fail."""
+    outside = [task for task in config.tasks if task not in task_manager(config.include_path, None).all_tasks]
+    if not outside:
+        return False
+    unknown = [task for task in outside if task not in task_manager(config.include_path, None, True).all_tasks]
+    if unknown:
+        raise ConfigError(f"unknown task(s) {', '.join(unknown)}; see README.md for the task list")
+    return True
+
+
+def _load_task(config: EvalConfig, task: str, defaults: bool):
+    """(lm-eval Task objects of `task` by name, their identity fields: version, documents)."""
+    loaded = task_manager(config.include_path, config.sizes.get(task), defaults).load([task])["tasks"]
+    versions = {name: obj.VERSION for name, obj in loaded.items()}
+    digest = run_dir.documents_fingerprint(doc for name in sorted(loaded) for doc in loaded[name].eval_docs)
+    version = versions.get(task, versions if len(versions) != 1 else next(iter(versions.values())))
+    return loaded, {"version": version, "documents": digest}
 
 
 def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
-    """Evaluate every task of `config` not already finished in `config.out_dir`.
+    """Evaluate every task of `config` not already finished, with the same identity, in `config.out_dir`.
 
     Returns `{task: results}` for all requested tasks (loaded from disk for finished ones).
     """
     if not config.include_path.is_dir():
         raise ConfigError(f"task folder {config.include_path} not found; pass --include-path")
-    backend, model_args, chat = _lm_eval_model(config)
     out_dir = config.out_dir
-    run_record = {"model": config.model, "backend": backend, "model_args": model_args,
-                  "apply_chat_template": chat, "config": asdict(config), **provenance()}
-    write_json_atomic(out_dir / "run.json", run_record)
-    results: dict[str, dict[str, Any]] = {}
-    pending = []
-    for task in config.tasks:
-        path = out_dir / task / "results.json"
-        size = config.sizes.get(task)
-        if path.is_file():
-            finished = json.loads(path.read_text())
-            recorded = finished.get("ppt_bench", {})
-            # no size given means the builders' default, full
-            if (recorded.get("size") or "full", recorded.get("limit")) == (size or "full", config.limit):
-                progress(f"{task}: finished earlier, reusing {path}")
-                results[task] = finished
-                continue
-            progress(f"{task}: earlier results used another size or limit, evaluating again")
-        pending.append(task)
-    if not pending:
-        return results
+    run_dir.check_owner(out_dir, config.model)
+    backend, model_args, chat = _lm_eval_model(config)
+    model_identity = dict(zip(run_dir.MODEL_KEYS, (config.model, backend, model_args, chat), strict=True))
 
     import lm_eval
     import lm_eval.models  # noqa: F401  (registers the built-in backends)
     from lm_eval.api.registry import get_model
 
-    unknown = [task for task in pending if task not in task_manager(config.include_path, None).all_tasks]
-    if unknown:
-        raise ConfigError(f"unknown task(s) {', '.join(unknown)}; see README.md for the task list")
+    defaults = _needs_defaults(config)
+    results: dict[str, dict[str, Any]] = {}
+    pending: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for task in config.tasks:
+        loaded, fields = _load_task(config, task, defaults)
+        identity = {**model_identity, "task": task, **fields,
+                    "size": config.sizes.get(task) or "full",  # no size given: the builders' default
+                    "limit": config.limit}
+        state = run_dir.read_task_state(out_dir, task)
+        if state.results is not None:
+            why = run_dir.identity_difference(state.results.get("ppt_bench", {}).get("identity"), identity)
+            if why is None:
+                progress(f"{task}: finished earlier, reusing {out_dir / task / 'results.json'}")
+                results[task] = state.results
+                continue
+            progress(f"{task}: earlier results differ ({why}), evaluating again")
+        elif state.problem != "not evaluated":
+            progress(f"{task}: {state.problem}, evaluating again")
+        pending[task] = (loaded, identity)
+
+    earlier = run_dir.read_run_json(out_dir) or {}
+    tasks = list(dict.fromkeys([*(earlier.get("tasks") or []), *config.tasks]))
+    write_json_atomic(out_dir / "run.json", {
+        **model_identity, "tasks": tasks, "config": asdict(config), **provenance()})
+    if not pending:
+        return results
+
     progress(f"loading {config.model} ({backend}) ...")
     lm = get_model(backend).create_from_arg_obj(
         model_args, {"batch_size": config.batch_size, "device": config.device})
-    for task in pending:
+    for task, (loaded, identity) in pending.items():
         size = config.sizes.get(task)
         progress(f"{task}: evaluating {config.model}" + (f" ({size})" if size else "") + " ...")
         output = lm_eval.simple_evaluate(
-            model=lm, tasks=[task], limit=config.limit, log_samples=True, apply_chat_template=chat,
-            task_manager=task_manager(config.include_path, size))
+            model=lm, tasks=list(loaded.values()), limit=config.limit, log_samples=True,
+            apply_chat_template=chat, task_manager=task_manager(config.include_path, size, defaults))
         samples = output.pop("samples", {})
         output["ppt_bench"] = {"model": config.model, "model_args": model_args, "size": size,
-                               "limit": config.limit, **provenance()}
+                               "limit": config.limit, "identity": identity, **provenance()}
         for name, records in samples.items():
             file_name = "samples.jsonl" if name == task else f"samples_{name}.jsonl"
             write_jsonl_atomic(out_dir / task / file_name, records)

@@ -54,7 +54,59 @@ def _type_index(domain: Domain, weights: list[float]) -> int:
     return int(hits[0]) if len(hits) else -1
 
 
+def _check_lengths(path: Path, what: str, lengths: list[int], expected: int | None = None) -> int:
+    """The common length of `what` over the users (index i of `lengths`), or DataError naming the
+    file, the first user index whose length differs and what was expected."""
+    expected = lengths[0] if expected is None and lengths else expected
+    for user, length in enumerate(lengths):
+        if length != expected:
+            raise DataError(f"{path}: user index {user}: {what} has {length} entries, expected {expected}")
+    return expected
+
+
+def _check_rounds(path: Path, records: list[dict]) -> None:
+    """Every user has the same number of rounds, options per round and a chosen index among them."""
+    try:
+        n_rounds = _check_lengths(path, "rounds", [len(record["rounds"]) for record in records])
+        n_options = len(records[0]["rounds"][0]["options"]) if n_rounds else 0
+        for user, record in enumerate(records):
+            for number, round_ in enumerate(record["rounds"]):
+                if len(round_["options"]) != n_options:
+                    raise DataError(f"{path}: user index {user}: round {number} has {len(round_['options'])} "
+                                    f"options, expected {n_options}")
+                if not (isinstance(round_["user_idx"], int) and 0 <= round_["user_idx"] < n_options):
+                    raise DataError(f"{path}: user index {user}: round {number} user_idx "
+                                    f"{round_['user_idx']!r} is not an option index 0..{n_options - 1}")
+    except (KeyError, TypeError, IndexError) as error:
+        raise DataError(f"{path}: unexpected record layout ({error!r})") from None
+
+
+def _published_targets(path: Path, published: list, records: list[dict], n_sets: int,
+                       n_options: int) -> np.ndarray:
+    """The published preferred index (n_users, n_sets) after checking that `user_idxs` lists every
+    user of the interaction file, in order, with one index per held-out set."""
+    if len(published) != len(records):
+        raise DataError(f"{path}: user_idxs has {len(published)} users, expected {len(records)} "
+                        "(one per user of the interaction file, in order)")
+    for user, (entry, record) in enumerate(zip(published, records, strict=True)):
+        if not isinstance(entry, dict) or not isinstance(entry.get("idxs"), list):
+            raise DataError(f"{path}: user index {user}: expected {{'reward_fn', 'idxs'}}, got {entry!r:.80}")
+        weights = entry.get("reward_fn", [])
+        if np.shape(weights) != np.shape(record["reward_fn"]) or not np.allclose(weights, record["reward_fn"]):
+            raise DataError(f"{path}: user index {user}: reward_fn {entry.get('reward_fn')} differs from "
+                            f"the interaction file's {record['reward_fn']}")
+        if len(entry["idxs"]) != n_sets:
+            raise DataError(f"{path}: user index {user}: idxs has {len(entry['idxs'])} entries, expected "
+                            f"{n_sets} (one per held-out set in all_options)")
+        bad = [i for i in entry["idxs"] if not (isinstance(i, int) and 0 <= i < n_options)]
+        if bad:
+            raise DataError(f"{path}: user index {user}: idxs holds {bad[0]!r}, expected an option index "
+                            f"0..{n_options - 1}")
+    return np.array([entry["idxs"] for entry in published])
+
+
 def _parse_rounds(domain: Domain, path: Path, records: list[dict]) -> np.ndarray:
+    _check_rounds(path, records)
     try:
         options = np.array([[parse_options(domain, round_["options"]) for round_ in record["rounds"]]
                             for record in records])
@@ -94,13 +146,10 @@ def load_weight_records(data_dir: Path | str, name: str = "flight",
     except (ValueError, KeyError) as error:
         raise DataError(f"{heldout_path}: cannot read option strings ({error})") from None
     heldout_features = domain.encode(heldout_options)
-    published = heldout.get("user_idxs", [])
-    same_users = (heldout_name in (None, name) and len(published) >= len(records) and all(
-        np.allclose(entry["reward_fn"], record["reward_fn"])
-        for entry, record in zip(published[:len(records)], records, strict=True)))
-    if same_users:
-        targets = np.array([entry["idxs"] for entry in published[:len(records)]])
-    else:
+    published = heldout.get("user_idxs") or []
+    if heldout_name in (None, name) and published:  # this file's own users: every count must agree
+        targets = _published_targets(heldout_path, published, records, *heldout_options.shape[:2])
+    else:  # another file's users (human participants): targets from their stated weights
         weights = np.array([record["reward_fn"] for record in records], dtype=float)
         targets = np.einsum("skd,ud->usk", heldout_features, weights).argmax(axis=-1)
     return Interactions(domain=domain, features=domain.encode(options), choices=choices,
@@ -151,6 +200,9 @@ def load_webshop(data_dir: Path | str, category: str) -> Interactions:
     records = read_jsonl(path)
     heldout_path = data_dir / "eval" / "heldout" / "webshop" / f"{category}.jsonl"
     heldout_records = read_jsonl(heldout_path) if heldout_path.is_file() else None
+    if heldout_records is not None and len(heldout_records) != len(records):
+        raise DataError(f"{heldout_path}: {len(heldout_records)} users, expected {len(records)} "
+                        f"(one per user of {path.name}, in order)")
     try:
         rounds = [[[parse_product(text)[1] for text in round_["options"]] for round_ in record["rounds"]]
                   for record in records]

@@ -12,6 +12,7 @@ the file, its lm-eval version and what is missing) when it does not.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ppt_bench.errors import PPTBenchError
+from ppt_bench.harness.run_dir import unfinished_tasks
 from ppt_bench.harness.scoring import CALIB_SUFFIX
+
+log = logging.getLogger(__name__)
 
 FILTER = "none"  # lm-eval >= 0.4 writes metrics as "<metric>,<filter>"
 REQUIRED_FIELDS = ("results", "higher_is_better")
@@ -187,7 +191,8 @@ def read_run(path: Path | str) -> RunRecord:
             run_info = json.loads((path / "run.json").read_text())
         except json.JSONDecodeError as error:
             raise ResultsFormatError(f"cannot read {path / 'run.json'}: {error}") from None
-    result_paths = sorted(path.glob("*/results.json"))
+    unfinished = warn_if_incomplete(path)
+    result_paths = sorted(p for p in path.glob("*/results.json") if p.parent.name not in unfinished)
     if not result_paths:
         raise PPTBenchError(f"{path} holds no <task>/results.json: not a run directory "
                             f"(make one with `ppt-bench eval --model NAME --tasks ... --out {path}`)")
@@ -208,6 +213,18 @@ def read_run(path: Path | str) -> RunRecord:
                      tasks=MappingProxyType(tasks), git_sha=provenance.get("git_sha"),
                      date=provenance.get("date"),
                      package_versions=MappingProxyType(dict(provenance.get("package_versions") or {})))
+
+
+def warn_if_incomplete(path: Path | str) -> dict[str, str]:
+    """Log a warning naming every task of the run directory that is missing, partial or damaged (see
+    `ppt_bench.harness.run_dir.unfinished_tasks`); returns {task: problem}. Damaged results are left
+    out of the run; `ppt-bench eval` with the same options redoes them."""
+    unfinished = unfinished_tasks(Path(path))
+    if unfinished:
+        listed = "; ".join(f"{task}: {problem}" for task, problem in unfinished.items())
+        log.warning("%s is incomplete (%d task(s): %s); rerun its `ppt-bench eval` to finish it",
+                    path, len(unfinished), listed)
+    return unfinished
 
 
 def read_runs(paths: Sequence[Path | str]) -> tuple[RunRecord, ...]:

@@ -107,3 +107,50 @@ def test_webshop_heldout_file_is_used_when_present(tmp_path):
     report = curve_report("shopping", tmp_path)
     assert report["config"]["protocol"] == "heldout" and len(report["bayesian"]) == 6
     assert report["bayesian"][5] == 1.0
+
+
+@pytest.fixture
+def flight_copy(bayesian_teaching_dir, tmp_path):
+    """The official flight files copied to a folder of their own, to be damaged by a test."""
+    import shutil
+
+    for part in ("interaction/flight.jsonl", "heldout/flight.json"):
+        (tmp_path / "eval" / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(bayesian_teaching_dir / "eval" / part, tmp_path / "eval" / part)
+    return tmp_path
+
+
+def _edit_heldout(folder, edit) -> None:
+    path = folder / "eval" / "heldout" / "flight.json"
+    heldout = json.loads(path.read_text())
+    edit(heldout)
+    path.write_text(json.dumps(heldout))
+
+
+def test_heldout_file_missing_a_user_is_refused(flight_copy):
+    _edit_heldout(flight_copy, lambda heldout: heldout["user_idxs"].pop())
+    with pytest.raises(DataError, match=r"flight\.json: user_idxs has 193 users, expected 194"):
+        load_weight_records(flight_copy, "flight")
+
+
+def test_short_idxs_names_the_file_and_user(flight_copy):
+    _edit_heldout(flight_copy, lambda heldout: heldout["user_idxs"][7]["idxs"].pop())
+    with pytest.raises(DataError, match=r"flight\.json: user index 7: idxs has 99 entries, expected 100"):
+        load_weight_records(flight_copy, "flight")
+
+
+def test_other_users_weights_are_refused(flight_copy):
+    def swap(heldout):
+        heldout["user_idxs"][3]["reward_fn"] = heldout["user_idxs"][3]["reward_fn"][:2]
+    _edit_heldout(flight_copy, swap)
+    with pytest.raises(DataError, match=r"flight\.json: user index 3: reward_fn .* differs"):
+        load_weight_records(flight_copy, "flight")
+
+
+def test_ragged_rounds_name_the_user(flight_copy):
+    path = flight_copy / "eval" / "interaction" / "flight.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    records[11]["rounds"].pop()
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(DataError, match=r"flight\.jsonl: user index 11: rounds has 4 entries, expected 5"):
+        load_weight_records(flight_copy, "flight")

@@ -197,15 +197,17 @@ def test_checkpoint_resumes_to_the_same_state(train_module, tiny_model_dir, data
     from safetensors.torch import load_file
 
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    settings = {"max_steps": 8, "save_steps": 4, "save_total_limit": 5, "lr_scheduler": "cosine",
-                "warmup_ratio": 0.25}
+    settings = {"max_steps": 8, "save_steps": 4, "save_total_limit": 5, "keep_checkpoints": 5,
+                "lr_scheduler": "cosine", "warmup_ratio": 0.25}
     train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], straight,
                                  **settings))
     shutil.copytree(straight / "checkpoints" / "checkpoint-4", resumed / "checkpoints" / "checkpoint-4")
-    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], resumed,
-                                 **settings))
+    metrics = train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], resumed,
+                                           **settings))
     record = json.loads((resumed / "train_config.json").read_text())
     assert record["resumed_from"].endswith("checkpoint-4")
+    assert metrics["steps_run"] == 4  # train_loss is the mean over these 4, not over all 8
+    assert metrics["train_loss"] == pytest.approx(np.mean(logged_losses(resumed)[-4:]), rel=1e-4)
     assert logged_losses(resumed)[-4:] == pytest.approx(logged_losses(straight)[-4:], rel=1e-5)
     first, second = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
     assert first.keys() == second.keys()
@@ -254,3 +256,46 @@ def test_every_shipped_recipe_is_a_valid_config(train_module):
         assert cfg.data_command.split()[-1] == cfg.data, recipe  # the command writes the recipe's file
         if recipe.stem.endswith("_gpu"):
             assert cfg.batch_size * cfg.grad_accum * 8 == 128, recipe  # on the 8 GPUs of the configs
+
+
+# ---------------------------------------------------------------------------------------------- reruns
+
+def test_a_run_without_effective_update_warns(train_module, tiny_model_dir, data_files, tmp_path, caplog):
+    """max_steps=1 with warmup: the learning rate is 0 at the only step."""
+    import logging
+
+    cfg = run_config(train_module, tiny_model_dir, data_files["scenarios"], tmp_path / "out", max_steps=1,
+                     warmup_ratio=0.1, lr_scheduler="cosine")
+    with caplog.at_level(logging.WARNING, logger="ppt_bench.training"):
+        train_module.main(cfg)
+    assert any("no effective update" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ppt_bench.training"):
+        train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], tmp_path / "b",
+                                     max_steps=2, warmup_ratio=0.1, lr_scheduler="cosine"))
+    assert not any("no effective update" in r.getMessage() for r in caplog.records)
+
+
+def test_a_finished_run_is_not_trained_again(train_module, tiny_model_dir, data_files, tmp_path):
+    out = tmp_path / "out"
+    cfg = run_config(train_module, tiny_model_dir, data_files["scenarios"], out, max_steps=3)
+    first = train_module.main(cfg)
+    assert first["steps_run"] == 3 and first["train_loss"] > 0
+    weights, losses = (out / "model.safetensors").read_bytes(), logged_losses(out)
+    again = train_module.main(cfg)
+    assert again["already_finished"] and again["train_loss"] == first["train_loss"]
+    assert (out / "model.safetensors").read_bytes() == weights and logged_losses(out) == losses
+    with pytest.raises(ConfigError, match=r"finished run with other settings \(max_steps\)"):
+        train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], out, max_steps=4))
+    fresh = train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], out,
+                                         max_steps=4, resume=False))
+    assert fresh["steps_run"] == 4 and "already_finished" not in fresh and len(logged_losses(out)) == 4
+
+
+def test_checkpoints_are_bounded(train_module, tiny_model_dir, data_files, tmp_path):
+    short, long = tmp_path / "short", tmp_path / "long"
+    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], short, max_steps=2))
+    assert not (short / "checkpoints").exists()  # shorter than save_steps: the final model is enough
+    train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], long, max_steps=6,
+                                 save_steps=2, save_total_limit=5))
+    assert [p.name for p in (long / "checkpoints").iterdir()] == ["checkpoint-6"]
