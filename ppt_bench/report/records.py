@@ -131,7 +131,7 @@ def record_from_run(run: RunRecord) -> ResultRecord:
     tasks = {}
     for task, result in run.tasks.items():
         recorded = json.loads(result.path.read_text()).get("ppt_bench") or {}
-        fingerprint = recorded.get("fingerprint") or recorded.get("documents_fingerprint")
+        fingerprint = (recorded.get("identity") or {}).get("documents")  # run_dir.documents_fingerprint
         tasks[task] = TaskRecord(task, result.version, result.size, result.limit, result.n_samples,
                                  result.metrics, _temperature_summary(Path(run.path), task),
                                  str(fingerprint) if fingerprint else None)
