@@ -69,7 +69,17 @@ for _tasks in FAMILIES.values():
             _loader, _process, _metrics, _tag = _tasks[_task]
             _tasks[f"{_task}_calib"] = (f"{_loader}_calib", _process, _metrics, "ppt_bench_calib")
 
-# group -> [(task, size)]: "quick" is sized for a 2-core CPU (~15 min with SmolLM2-135M)
+# Task versions: bumped when a task's documents change. 2.0: power-sized `quick` and `full`, the old
+# `full` kept as `size=paper`, fixed data sets (`bt_flight_human`, `bt_webshop_official`) at their
+# natural size (tasks/suites/README.md).
+UNCHANGED = ("human_probcopa", "openestimate")
+
+
+def version(task: str) -> str:
+    return "1.0" if task in UNCHANGED else "2.0"
+
+
+# group -> [(task, size)]: sizes by the rule of tasks/suites/README.md (ppt_bench/harness/sizes.py)
 SUITES = {
     "ppt_suite_quick": [("ppt_motifs_heldout", "quick"), ("ppt_motifs_train", "quick"),
                         ("bt_flight", "quick"), ("bt_hotel", "quick"), ("bt_shopping", "quick"),
@@ -94,15 +104,16 @@ def task_yaml(task: str, loader: str, process: str, metrics: tuple[str, ...], ta
         pooled = aggregation != "mean"
         lines.append("    aggregation: " + (f"!function utils.{aggregation}" if pooled else "mean"))
         lines.append(f"    higher_is_better: {str(higher).lower()}")
-    lines += ["metadata:", "  version: 1.0"]
+    lines += ["metadata:", f"  version: {version(task)}"]
     return "\n".join(lines) + "\n"
 
 
 def suite_yaml(group: str, members: list[tuple[str, str]]) -> str:
     lines = [HEADER.rstrip(), f"group: {group}", "task:"]
     for task, size in members:
-        lines += [f"  - task: {task}", "    metadata:", f"      size: {size}", "      version: 1.0"]
-    lines += ["metadata:", "  version: 1.0"]
+        lines += [f"  - task: {task}", "    metadata:", f"      size: {size}",
+                  f"      version: {version(task)}"]
+    lines += ["metadata:", "  version: 2.0"]
     return "\n".join(lines) + "\n"
 
 
