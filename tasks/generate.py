@@ -74,7 +74,6 @@ GENERATION: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
 }
 MAX_GEN_TOKENS = 48
 # Task versions other than 1.0 (bump when a task's documents or scoring change).
-VERSIONS = {"openestimate": "2.0"}
 
 # Calibration twins of the generated tasks: same family and metrics, another seed (see
 # ppt_bench/harness/{ppt,bt}_tasks.py); `ppt-bench report` fits the temperature on them.
@@ -85,7 +84,17 @@ for _tasks in FAMILIES.values():
             _loader, _process, _metrics, _tag = _tasks[_task]
             _tasks[f"{_task}_calib"] = (f"{_loader}_calib", _process, _metrics, "ppt_bench_calib")
 
-# group -> [(task, size)]: "quick" is sized for a 2-core CPU (~15 min with SmolLM2-135M)
+# Task versions: bumped when a task's documents change. 2.0: power-sized `quick` and `full`, the old
+# `full` kept as `size=paper`, fixed data sets (`bt_flight_human`, `bt_webshop_official`) at their
+# natural size (tasks/suites/README.md).
+UNCHANGED = ("human_probcopa", "openestimate_prior")
+
+
+def version(task: str) -> str:
+    return "1.0" if task in UNCHANGED else "2.0"
+
+
+# group -> [(task, size)]: sizes by the rule of tasks/suites/README.md (ppt_bench/harness/sizes.py)
 SUITES = {
     "ppt_suite_quick": [("ppt_motifs_heldout", "quick"), ("ppt_motifs_train", "quick"),
                         ("bt_flight", "quick"), ("bt_hotel", "quick"), ("bt_shopping", "quick"),
@@ -115,7 +124,7 @@ def task_yaml(task: str, loader: str, process: str, metrics: tuple[str, ...], ta
              "output_type: multiple_choice", "test_split: test", 'doc_to_text: "{{question}}"',
              'gen_prefix: "{{answer_prefix}}"', 'doc_to_choice: "{{labels}}"', "doc_to_target: outcome",
              'target_delimiter: " "', f"process_results: !function utils.{process}", *_metric_lines(metrics)]
-    lines += ["metadata:", f"  version: {VERSIONS.get(task, '1.0')}"]
+    lines += ["metadata:", f"  version: {version(task)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +135,7 @@ def generation_task_yaml(task: str, loader: str, process: str, metrics: tuple[st
              "generation_kwargs:", '  until: ["\\n\\n"]', "  do_sample: false", "  temperature: 0.0",
              f"  max_gen_toks: {MAX_GEN_TOKENS}", f"process_results: !function utils.{process}",
              *_metric_lines(metrics)]
-    lines += ["metadata:", f"  version: {VERSIONS.get(task, '1.0')}"]
+    lines += ["metadata:", f"  version: {version(task)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -134,8 +143,8 @@ def suite_yaml(group: str, members: list[tuple[str, str]]) -> str:
     lines = [HEADER.rstrip(), f"group: {group}", "task:"]
     for task, size in members:
         lines += [f"  - task: {task}", "    metadata:", f"      size: {size}",
-                  f"      version: {VERSIONS.get(task, '1.0')}"]
-    lines += ["metadata:", "  version: 1.0"]
+                  f"      version: {version(task)}"]
+    lines += ["metadata:", "  version: 2.0"]
     return "\n".join(lines) + "\n"
 
 

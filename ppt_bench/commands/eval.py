@@ -6,6 +6,8 @@ import argparse
 import re
 from pathlib import Path
 
+from ppt_bench.harness.sizes import SIZE_NAMES
+
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `eval` and `run`."""
@@ -42,8 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", required=True, metavar="TASKS",
                         help="comma-separated task names (e.g. bt_flight,human_probcopa), or a suite "
                              "group (ppt_suite_quick, ppt_suite)")
-    parser.add_argument("--size", choices=("quick", "full"),
-                        help="dataset size for every task (default: each task's own, full)")
+    parser.add_argument("--size", choices=SIZE_NAMES,
+                        help="dataset size for every task: quick, full or paper (default: each suite member's own; "
+                             "full for a task outside a suite)")
     add_model_arguments(parser)
 
 

@@ -2,7 +2,9 @@
 
 Generated users come from `simulate(..., seed=EVAL_SEED)`; official users from the Bayesian-teaching
 archive (`ppt-bench data fetch bayesian_teaching`). `size` (a `dataset_kwargs` entry of the task,
-overridden in the suites) picks how many users and held-out sets: see `bt_documents.SIZES`.
+overridden in the suites) picks how many users and held-out sets: see `bt_documents.SIZES` and
+`ppt_bench/harness/sizes.py` (without it: "full", never "paper"). The fixed participant and web-shop
+files (`bt_flight_human`, `bt_webshop_official`) keep their natural size: every user at every size.
 Each generated task has a calibration twin, `<task>_calib` (other users and held-out sets, drawn
 with `CALIB_SEED`, sized by `CALIB_SIZES`), on which `ppt-bench report` fits the temperature.
 """
@@ -14,18 +16,25 @@ from typing import Any
 
 from ppt_bench.harness.bt_documents import EVAL_SEED, SIZES, OptionTexts, documents, grid_option_texts
 from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics
+from ppt_bench.harness.sizes import DEFAULT_SIZE, announce, check_size
 
 GENERATED = {"bt_flight": ("flight",), "bt_hotel": ("hotel",),
              "bt_shopping": ("shopping_running_shoes", "shopping_backpacks", "shopping_coffee_makers")}
 CALIB_SEED = 15_485_863  # the calibration twins' users and option sets; differs from EVAL_SEED and 0
-CALIB_SIZES = {"quick": (3, 2), "full": (200, 5)}  # (users, held-out sets)
+# (users, held-out sets) of the twins: >= 300 calibration items per family (`sizes.MIN_CALIB`)
+CALIB_SIZES = {"quick": (10, 5), "full": (100, 5), "paper": (100, 5)}
+NATURAL_SIZE = ("bt_flight_human", "bt_webshop_official")  # fixed data: every user at every size
 
 
 def _size(size: str, sizes: dict = SIZES) -> tuple[int | None, int]:
-    try:
-        return sizes[size]
-    except KeyError:
-        raise ValueError(f"size must be one of {sorted(sizes)}, not {size!r}") from None
+    check_size(size, sizes)
+    return sizes[size]
+
+
+def users_per_domain(n_users: int | None, n_domains: int) -> int | None:
+    """Users drawn per domain when a task pools several (shopping): ceil(n_users / n_domains), so
+    the task has at least `n_users` users (None: every user type of each domain)."""
+    return None if n_users is None else -(-n_users // n_domains)
 
 
 def _dataset(docs: list[dict]):
@@ -34,7 +43,7 @@ def _dataset(docs: list[dict]):
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
-def generated_documents(task: str, size: str = "full") -> list[dict]:
+def generated_documents(task: str, size: str = DEFAULT_SIZE) -> list[dict]:
     """Documents of a generated-users task (`bt_flight`, `bt_hotel`, `bt_shopping`, or their
     calibration twins `bt_flight_calib`, ...)."""
     from ppt_bench.recommend import get_domain, simulate
@@ -46,7 +55,7 @@ def generated_documents(task: str, size: str = "full") -> list[dict]:
     for name in GENERATED[family]:
         domain = get_domain(name)
         # Shopping pools several categories: split the user budget between them.
-        users = None if n_users is None else max(1, n_users // len(GENERATED[family]))
+        users = users_per_domain(n_users, len(GENERATED[family]))
         interactions = simulate(domain, n_users=users, n_heldout=n_heldout,
                                 seed=CALIB_SEED if calib else EVAL_SEED)
         part = documents(interactions, grid_option_texts(interactions), f"{task}-{domain.name}")
@@ -54,7 +63,7 @@ def generated_documents(task: str, size: str = "full") -> list[dict]:
     return docs
 
 
-def official_documents(task: str, size: str = "full", data_dir=None) -> list[dict]:
+def official_documents(task: str, size: str = DEFAULT_SIZE, data_dir=None) -> list[dict]:
     """Documents built from the published data: `bt_flight_official`, `bt_hotel_official`,
     `bt_webshop_official`, `bt_flight_human`."""
     from ppt_bench.data import dataset_path
@@ -62,6 +71,8 @@ def official_documents(task: str, size: str = "full", data_dir=None) -> list[dic
 
     folder = dataset_path("bayesian_teaching", data_dir)
     n_users, n_heldout = _size(size)
+    if task in NATURAL_SIZE:
+        n_users = None
     if task in ("bt_flight_official", "bt_hotel_official"):
         name = task.removeprefix("bt_").removesuffix("_official")
         batch = official.load_weight_records(folder, name).head(n_users, n_heldout)
@@ -85,11 +96,17 @@ def official_documents(task: str, size: str = "full", data_dir=None) -> list[dic
     raise ValueError(f"unknown Bayesian-teaching task {task!r}")
 
 
-def load(task: str, size: str = "full", **metadata: Any):
-    """`custom_dataset` entry point: `task` and `size` come from the YAML's `dataset_kwargs`."""
+def load(task: str, size: str = DEFAULT_SIZE, **metadata: Any):
+    """`custom_dataset` entry point: `size` comes from the task's or the suite's metadata; prints
+    how many documents it built (and how many per round)."""
     if task.removesuffix(CALIB_SUFFIX) in GENERATED:
-        return _dataset(generated_documents(task, size))
-    return _dataset(official_documents(task, size, metadata.get("data_dir")))
+        docs = generated_documents(task, size)
+    else:
+        docs = official_documents(task, size, metadata.get("data_dir"))
+    rounds = sorted({doc["round"] for doc in docs})
+    announce(task, size, len(docs), f"{len(rounds)} rounds, "
+             f"{min(sum(doc['round'] == r for doc in docs) for r in rounds):,} or more per round")
+    return _dataset(docs)
 
 
 def process_results(doc: dict, results: list) -> dict[str, Any]:

@@ -17,26 +17,40 @@ from __future__ import annotations
 from typing import Any
 
 from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics
+from ppt_bench.harness.sizes import DEFAULT_SIZE, announce, check_size
 
 EVAL_SEEDS = {"ppt_motifs_heldout": 1_000_001, "ppt_motifs_train": 1_000_002}
-SIZES = {"quick": 60, "full": 2000}  # scenarios per task
+# Scenarios per motif (scenario i uses motif i % M, so every motif gets exactly this many):
+# >= 100 per held-out motif (`sizes.MIN_PER_MOTIF`, 95% half-width <= 0.098 per motif).
+SIZES = {"quick": 100, "full": 400, "paper": 400}  # the paper sizes the BT protocol only
 CALIB_SEEDS = {"ppt_motifs_heldout": 2_000_001, "ppt_motifs_train": 2_000_002}
-CALIB_SIZES = {"quick": 40, "full": 1000}  # scenarios per calibration task
+CALIB_SIZES = {"quick": 300, "full": 1000, "paper": 1000}  # scenarios per twin (>= `sizes.MIN_CALIB`)
 
 
-def ppt_documents(task: str, size: str = "full", seed: int | None = None, count: int | None = None) -> list[dict]:
+def scenario_count(task: str, size: str = DEFAULT_SIZE) -> int:
+    """Scenarios of a task at a size: SIZES[size] x its motifs, or CALIB_SIZES[size] for a twin."""
+    from ppt_bench.programs.motifs import motifs_for_split
+
+    check_size(size, SIZES)
+    family = task.removesuffix(CALIB_SUFFIX)
+    if family != task:
+        return CALIB_SIZES[size]
+    split = "heldout" if family == "ppt_motifs_heldout" else "train"
+    return SIZES[size] * len(motifs_for_split(split))
+
+
+def ppt_documents(task: str, size: str = DEFAULT_SIZE, seed: int | None = None,
+                  count: int | None = None) -> list[dict]:
     """The task's scenarios as documents (question = the scenario prompt, labels A..); `task` may be a
     calibration twin (`ppt_motifs_heldout_calib`): same motifs, its own seed and size. `count`
     overrides the size's number of scenarios."""
     from ppt_bench.programs import generate_scenarios
 
-    if size not in SIZES:
-        raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
+    count = scenario_count(task, size) if count is None else count
     family = task.removesuffix(CALIB_SUFFIX)
     calib = family != task
     split = "heldout" if family == "ppt_motifs_heldout" else "train"
     seed = (CALIB_SEEDS if calib else EVAL_SEEDS)[family] if seed is None else seed
-    count = (CALIB_SIZES if calib else SIZES)[size] if count is None else count
     return [{"id": scenario.id, "question": scenario.prompt, "answer_prefix": "Answer:",
              "labels": list(scenario.labels), "choices": list(scenario.choices),
              "soft_label": list(scenario.soft_label), "outcome": scenario.outcome,
@@ -44,11 +58,15 @@ def ppt_documents(task: str, size: str = "full", seed: int | None = None, count:
             for scenario in generate_scenarios(count, seed=seed, split=split)]
 
 
-def load(task: str, size: str = "full", **metadata: Any):
-    """`custom_dataset` entry point; `size` comes from the suite's metadata."""
+def load(task: str, size: str = DEFAULT_SIZE, **metadata: Any):
+    """`custom_dataset` entry point; `size` comes from the suite's metadata; prints the count."""
     import datasets
 
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(ppt_documents(task, size))})
+    docs = ppt_documents(task, size)
+    motifs = {doc["motif"] for doc in docs}
+    announce(task, size, len(docs), f"{len(motifs)} motifs, "
+             f"{min(sum(doc['motif'] == m for doc in docs) for m in motifs):,} or more per motif")
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
 def process_results(doc: dict, results: list) -> dict[str, Any]:

@@ -8,7 +8,13 @@ with the object API, no pyplot state), reading only the runs' results and sample
                               with the Bayesian Assistant and random choice (Qiu et al. 2025)
     agreement_by_round    (b) agreement with the Bayesian Assistant's choice vs interactions
     first_vs_final        (c) first-round vs final-round accuracy per model
-    reliability           (d) reliability diagrams, raw vs temperature-scaled (cross-fitted T)
+    reliability           (d) reliability diagrams, raw vs temperature-scaled (T fitted on the
+                              calibration split by `calibration_report.task_temperature`)
+
+References are exact: the Bayesian Assistant's and random choice's curves are computed on the whole
+population of each task's protocol (`ppt_bench.harness.bt_reference`), not on the sampled documents,
+and the reference models' own runs (`ppt-bayes`, `ppt-uniform`) are not drawn as models. Models are
+drawn with Wilson 95% intervals over the documents of each round (`wilson_interval`).
     heldout_motif_kl      (e) KL(q || p) per held-out PPT motif per model
     probcopa_ratings      (f) model vs human mean ratings on ProbCOPA
 """
@@ -24,10 +30,9 @@ import numpy as np
 from ppt_bench.harness.evaluate import REFERENCE_MODELS
 from ppt_bench.report.results import RunRecord, Sample, TaskResult, read_samples
 
-RANDOM_BT = 1 / 3  # three options per round in the Bayesian-teaching tasks
 PROBCOPA_MIDPOINTS = np.array([10.0, 30.0, 50.0, 70.0, 90.0])  # bins 0-20, ..., 80-100
 RELIABILITY_TASKS = ("ppt_motifs_heldout", "bt_flight", "human_probcopa", "openestimate")
-N_BINS = 10
+N_BINS = 15  # equal-width bins, as `metrics.ece` everywhere else in ppt-bench
 Z95 = 1.96
 
 
@@ -74,14 +79,39 @@ def _rounds(result: TaskResult, prefix: str) -> list[int]:
                   if name.startswith(prefix) and name[len(prefix):].isdigit())
 
 
+def wilson_interval(successes: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (Wilson 1927), elementwise:
+
+        centre = (k + z^2/2) / (n + z^2),  half = z sqrt(k (n - k) / n + z^2/4) / (n + z^2)
+
+    successes k, n (any shape, n > 0) -> (low, high), inside [0, 1] even at k = 0 or k = n."""
+    k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    centre = (k + z * z / 2) / (n + z * z)
+    half = z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    return centre - half, centre + half
+
+
 def _series(result: TaskResult, prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rounds, values, errors) of the per-round metric `<prefix><r>` of one task result; errors is
-    (2, R): the distances down and up to the 95% interval, clipped to [0, 1] (matplotlib's `yerr`)."""
+    (2, R): the distances down and up to the Wilson 95% interval over the round's documents
+    (counted in the logged samples; without samples, n from the stderr: n = p (1 - p) / se^2 + 1)."""
     rounds = _rounds(result, prefix)
     values = np.array([result.metrics[f"{prefix}{r}"].value for r in rounds])
-    half = np.array([Z95 * (result.metrics[f"{prefix}{r}"].stderr or 0.0) for r in rounds])
-    errors = np.stack([np.minimum(half, values), np.minimum(half, 1.0 - values)])
+    counts = {}
+    for sample in read_samples(result):
+        if sample.round is not None:
+            counts[sample.round] = counts.get(sample.round, 0) + 1
+    n = np.array([counts.get(r) or _n_from_stderr(value, result.metrics[f"{prefix}{r}"].stderr)
+                  for r, value in zip(rounds, values, strict=True)], dtype=float)
+    low, high = wilson_interval(values * n, n)
+    errors = np.stack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
     return np.array(rounds), values, errors
+
+
+def _n_from_stderr(value: float, stderr: float | None) -> float:
+    if not stderr:
+        return 1.0
+    return max(1.0, value * (1 - value) / stderr**2 + 1)
 
 
 def _compared_runs(runs: Sequence[RunRecord], task: str) -> list[RunRecord]:
@@ -90,18 +120,19 @@ def _compared_runs(runs: Sequence[RunRecord], task: str) -> list[RunRecord]:
     return [run for run in _model_runs(runs, task) if run.model not in REFERENCE_MODELS]
 
 
-def _assistant_by_round(runs: Sequence[RunRecord], task: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The Bayesian Assistant's accuracy per round: mean per-item `ba_acc` over the samples of the
-    first run that logged them (every model sees the same documents)."""
-    for run in runs:
-        if task not in run.tasks:
-            continue
-        samples = [s for s in read_samples(run.tasks[task]) if s.round is not None and "ba_acc" in s.metrics]
-        if samples:
-            rounds = np.array(sorted({s.round for s in samples}))
-            means = np.array([np.mean([s.metrics["ba_acc"] for s in samples if s.round == r]) for r in rounds])
-            return rounds, means
-    return None
+def _references(runs: Sequence[RunRecord]) -> dict[str, object]:
+    """task -> exact `ReferenceCurves` for every Bayesian-teaching task of the runs (None where the
+    task's population cannot be built, e.g. official data not on this machine)."""
+    from ppt_bench.errors import PPTBenchError
+    from ppt_bench.harness.bt_reference import reference_curves
+
+    references = {}
+    for task in _bt_tasks(runs):
+        try:
+            references[task] = reference_curves(task)
+        except (PPTBenchError, ValueError, OSError):
+            references[task] = None
+    return references
 
 
 def _model_runs(runs: Sequence[RunRecord], task: str) -> list[RunRecord]:
@@ -123,15 +154,21 @@ def _round_curves(runs: Sequence[RunRecord], prefix: str, ylabel: str, title: st
         raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
     figure, axes = _new_figure(len(tasks))
     colors = _model_colors(runs)
+    references = _references(runs)
     for ax, task in zip(axes, tasks, strict=True):
         for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], prefix)
             ax.errorbar(rounds, values, yerr=errors, marker="o", capsize=2, label=run.label,
                         color=colors[run.label])
-        if assistant and (curve := _assistant_by_round(runs, task)) is not None:
-            ax.plot(curve[0], curve[1], "k--", marker="s", label="Bayesian Assistant")
-        if prefix == "acc_r":
-            ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
+        reference = references[task]
+        if reference is not None:
+            if assistant:
+                ax.plot(reference.rounds, reference.bayesian, "k--", marker="s",
+                        label="Bayesian Assistant (exact)")
+            ax.plot(reference.rounds, reference.random, color="grey", linestyle=":",
+                    label="random choice (exact)")
+            ax.text(0.98, 0.02, f"references: {reference.population}", transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=7, color="0.35")
         ax.set(title=task, xlabel="interactions observed", ylabel=ylabel, ylim=(-0.02, 1.02))
         ax.xaxis.get_major_locator().set_params(integer=True)
     _shared_legend(figure, axes)
@@ -140,34 +177,37 @@ def _round_curves(runs: Sequence[RunRecord], prefix: str, ylabel: str, title: st
 
 
 def accuracy_by_round(runs: Sequence[RunRecord]):
-    """(a) Accuracy on held-out option sets after r interactions, per model, with the Bayesian
-    Assistant (per-item `ba_acc` of the logged samples) and random choice (1/3)."""
+    """(a) Accuracy on held-out option sets after r interactions, per model (Wilson 95%), with the
+    Bayesian Assistant and random choice computed exactly on the task's whole population."""
     return _round_curves(runs, "acc_r", "accuracy (95% CI)",
                          "Accuracy vs number of interactions", assistant=True)
 
 
 def agreement_by_round(runs: Sequence[RunRecord]):
-    """(b) Agreement of each model's choice with the Bayesian Assistant's, per round."""
+    """(b) Agreement of each model's choice with the Bayesian Assistant's, per round (Wilson 95%);
+    random choice agrees 1/K of the time in expectation (exact line)."""
     return _round_curves(runs, "agree_r", "agreement with Bayesian Assistant",
                          "Agreement with the Bayesian Assistant", assistant=False)
 
 
 def first_vs_final(runs: Sequence[RunRecord]):
-    """(c) First-round vs final-round accuracy of every model (bars, 95% CI), one panel per task."""
+    """(c) First-round vs final-round accuracy of every model (bars, Wilson 95%) and the exact
+    Bayesian Assistant (no interval: the whole population), one panel per task."""
     tasks = _bt_tasks(runs)
     if not tasks:
         raise FigureSkipped("no run has a Bayesian-teaching task (bt_*) with per-round metrics")
     most = max(len(_compared_runs(runs, task)) for task in tasks) + 1  # + the Bayesian Assistant
     figure, axes = _new_figure(len(tasks), width=max(4.2, 0.8 * most + 1.0), height=3.9)
     width = 0.38
+    references = _references(runs)
     for ax, task in zip(axes, tasks, strict=True):
         groups = []  # (label, first, final, first (down, up) error, final (down, up) error, final round)
         for run in _compared_runs(runs, task):
             rounds, values, errors = _series(run.tasks[task], "acc_r")
             groups.append((run.label, values[0], values[-1], errors[:, 0], errors[:, -1], rounds[-1]))
-        if (curve := _assistant_by_round(runs, task)) is not None:
-            groups.append(("Bayesian\nAssistant", curve[1][0], curve[1][-1], np.zeros(2), np.zeros(2),
-                           curve[0][-1]))
+        if (reference := references[task]) is not None:
+            groups.append(("Bayesian\nAssistant\n(exact)", reference.bayesian[0], reference.bayesian[-1],
+                           np.zeros(2), np.zeros(2), reference.rounds[-1]))
         x = np.arange(len(groups))
         for offset, first, color in ((-width / 2, True, "#9ecae1"), (width / 2, False, "#08519c")):
             bars = ax.bar(x + offset, [g[1] if first else g[2] for g in groups], width,
@@ -176,7 +216,8 @@ def first_vs_final(runs: Sequence[RunRecord]):
                           label="first round" if first else "final round")
             if len(groups) <= 4:  # values in the bars while they fit; the CSV has them all
                 ax.bar_label(bars, fmt="%.2f", fontsize=7, label_type="center")
-        ax.axhline(RANDOM_BT, color="grey", linestyle=":", label="random (1/3)")
+        if reference is not None:
+            ax.axhline(reference.random[0], color="grey", linestyle=":", label="random choice (exact)")
         ax.set_xticks(x, [g[0] for g in groups], rotation=30, ha="right", fontsize=8)
         ax.set(title=task, ylabel="accuracy", ylim=(0, 1.1))
     _shared_legend(figure, axes)
@@ -197,42 +238,56 @@ def _reliability_curve(probs: Sequence[np.ndarray], outcomes: np.ndarray, n_bins
     return curve, ece(confidences, correct, n_bins)
 
 
+def _calibration_fit(run: RunRecord, task: str):
+    """(test items, T, calibration items count, where T came from) by the project's one definition,
+    `calibration_report.task_temperature` (the `<task>_calib` twin of the run when it was scored, else
+    the sha256 held-out split; T flagged when at a bound or fitted on too few items)."""
+    from ppt_bench.report.calibration_report import task_temperature
+
+    fitted = task_temperature(run.path, task)
+    source = f"{task}_calib" if fitted.split.kind == "calibration task" else "held-out split"
+    if fitted.fit.flags:
+        source += " [" + ", ".join(fitted.fit.flags) + "]"
+    return fitted.test, float(fitted.fit.temperature), fitted.fit.n_items, source
+
+
 def reliability(runs: Sequence[RunRecord], tasks: Sequence[str] = RELIABILITY_TASKS):
-    """(d) Reliability diagrams: accuracy vs confidence in 10 equal-width bins, raw (softmax of the
-    choice log-likelihoods) and temperature-scaled (`metrics.cross_fit`: T fitted on the other
-    folds), rows = models, columns = tasks; marker area ~ number of items in the bin."""
-    from ppt_bench.metrics import cross_fit, softmax
+    """(d) Reliability diagrams: accuracy vs confidence in 15 equal-width bins, raw (softmax of the
+    choice log-likelihoods) and temperature-scaled with the T of `ppt-bench report` (fitted on the
+    calibration split, never on the plotted items: `_calibration_fit`), rows = models, columns =
+    tasks; marker area ~ number of items in the bin."""
+    from ppt_bench.metrics import softmax
 
     tasks = [t for t in tasks if any(t in run.tasks for run in runs)]
-    panels = [(run, task) for run in runs for task in tasks if task in run.tasks]
-    panels = [(run, task, samples) for run, task in panels
-              if (samples := [s for s in read_samples(run.tasks[task]) if s.loglikelihoods])]
+    panels = [(run, task) for run in runs for task in tasks
+              if task in run.tasks and any(s.loglikelihoods for s in read_samples(run.tasks[task]))]
     if not panels:
         raise FigureSkipped(f"no run has logged samples for any of {', '.join(RELIABILITY_TASKS)}")
-    models = list(dict.fromkeys(run.label for run, _, _ in panels))
-    tasks = list(dict.fromkeys(task for _, task, _ in panels))
+    models = list(dict.fromkeys(run.label for run, _ in panels))
+    tasks = list(dict.fromkeys(task for _, task in panels))
     figure, axes = _new_figure(len(models) * len(tasks), width=3.2, height=3.0, ncols=len(tasks))
     axes = axes.reshape(len(models), len(tasks))
-    for run, task, samples in panels:
+    for run, task in panels:
         ax = axes[models.index(run.label), tasks.index(task)]
-        logits = [np.array(s.loglikelihoods) for s in samples]
-        outcomes = np.array([s.outcome for s in samples])
-        scaled, temperatures = cross_fit(logits, outcomes)
+        test, temperature, n_calib, source = _calibration_fit(run, task)
+        outcomes = np.array(test.outcomes)
         ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
-        for probs, label, color in (([softmax(row) for row in logits], "raw", "#d62728"),
-                                    (scaled, f"scaled (T≈{np.median(temperatures):.2f})", "#1f77b4")):
+        for t, label, color in ((1.0, "raw", "#d62728"), (temperature, f"T={temperature:.2f}", "#1f77b4")):
+            probs = [softmax(row, t) for row in test.logits]
             curve, error = _reliability_curve(probs, outcomes)
             ax.plot(curve[:, 0], curve[:, 1], color=color, linewidth=1, marker="o", markersize=3,
                     label=f"{label}, ECE {error:.3f}")
-            ax.scatter(curve[:, 0], curve[:, 1], s=8 + 120 * curve[:, 2] / len(samples), color=color,
+            ax.scatter(curve[:, 0], curve[:, 1], s=8 + 120 * curve[:, 2] / len(test), color=color,
                        alpha=0.5)
         ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run.label} / {task}")
+        ax.text(0.98, 0.02, f"{len(test)} items; T fitted on {n_calib}\n({source})",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=6, color="0.35")
         ax.legend(fontsize=7, loc="upper left")
     for ax in axes[-1]:
         ax.set_xlabel("confidence (max p)")
     for ax in axes[:, 0]:
         ax.set_ylabel("accuracy")
-    figure.suptitle("Reliability: raw vs temperature-scaled (cross-fitted)")
+    figure.suptitle("Reliability: raw vs temperature-scaled (T fitted on the calibration split)")
     return figure
 
 

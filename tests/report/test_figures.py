@@ -12,8 +12,8 @@ from ppt_bench.cli import main  # noqa: E402
 from ppt_bench.report.figures import (  # noqa: E402
     FIGURES,
     FigureSkipped,
-    _assistant_by_round,
     model_mean_rating,
+    wilson_interval,
 )
 from ppt_bench.report.results import Sample, read_runs  # noqa: E402
 
@@ -48,13 +48,24 @@ def test_missing_task_skips_with_a_note(make_run, tmp_path, capsys):
         FIGURES["f_probcopa_ratings"](read_runs([run_dir]))
 
 
-def test_assistant_curve_is_ppt_bayes_accuracy(synthetic_runs):
-    """The Bayesian Assistant line (per-item ba_acc by round) equals ppt-bayes's per-round accuracy."""
+def test_reference_lines_are_the_exact_population_curves(synthetic_runs):
+    """Figure (a)'s Bayesian Assistant line is the whole population's curve (41% -> 80% for flight),
+    whatever the runs' documents; random choice is exactly 1/3."""
     runs = read_runs([synthetic_runs["model-good"], synthetic_runs["ppt-bayes"]])
-    rounds, assistant = _assistant_by_round(runs, "bt_flight")
-    bayes = runs[1].tasks["bt_flight"].metrics
-    assert list(rounds) == list(range(6))
-    assert assistant == pytest.approx([bayes[f"acc_r{r}"].value for r in rounds])
+    figure = FIGURES["a_accuracy_by_round"](runs)
+    ax = next(ax for ax in figure.axes if ax.get_title() == "bt_flight")
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assistant = lines["Bayesian Assistant (exact)"]
+    assert assistant[0] == pytest.approx(0.41, abs=0.01) and assistant[-1] == pytest.approx(0.80, abs=0.01)
+    assert np.allclose(lines["random choice (exact)"], 1 / 3)
+    bayes_run = runs[1].tasks["bt_flight"].metrics  # the sampled documents' curve differs
+    assert not np.allclose(assistant, [bayes_run[f"acc_r{r}"].value for r in range(6)], atol=0.01)
+
+
+def test_wilson_interval_known_values():
+    low, high = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
+    assert low == pytest.approx([0.0, 0.2366, 0.7225], abs=1e-4)
+    assert high == pytest.approx([0.2775, 0.7634, 1.0], abs=1e-4)
 
 
 def test_model_mean_rating():
