@@ -78,6 +78,8 @@ def test_rows_of_another_size_are_listed_apart_with_their_size(make_run, synthet
     result = json.loads((old / "bt_flight" / "results.json").read_text())
     result["n-samples"]["bt_flight"]["effective"] = 8  # made when the suite had 8 documents
     (old / "bt_flight" / "results.json").write_text(json.dumps(result))
+    samples = old / "bt_flight" / "samples.jsonl"  # one logged sample per document, as in a whole run
+    samples.write_text("".join(samples.read_text().splitlines(keepends=True)[:8]))
     board = build_leaderboard([*records, *_records([old])])
     flight = _table(board, "bt_flight")
     assert "model-old" not in [row.name for row in flight.rows]
