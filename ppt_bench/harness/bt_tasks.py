@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from ppt_bench.harness.bt_documents import EVAL_SEED, SIZES, OptionTexts, documents, grid_option_texts
-from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics
+from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics, lm_eval_dataset
 from ppt_bench.harness.sizes import DEFAULT_SIZE, announce, check_size
 
 GENERATED = {"bt_flight": ("flight",), "bt_hotel": ("hotel",),
@@ -35,12 +35,6 @@ def users_per_domain(n_users: int | None, n_domains: int) -> int | None:
     """Users drawn per domain when a task pools several (shopping): ceil(n_users / n_domains), so
     the task has at least `n_users` users (None: every user type of each domain)."""
     return None if n_users is None else -(-n_users // n_domains)
-
-
-def _dataset(docs: list[dict]):
-    import datasets
-
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
 def generated_documents(task: str, size: str = DEFAULT_SIZE) -> list[dict]:
@@ -106,7 +100,7 @@ def load(task: str, size: str = DEFAULT_SIZE, **metadata: Any):
     rounds = sorted({doc["round"] for doc in docs})
     announce(task, size, len(docs), f"{len(rounds)} rounds, "
              f"{min(sum(doc['round'] == r for doc in docs) for r in rounds):,} or more per round")
-    return _dataset(docs)
+    return lm_eval_dataset(docs)
 
 
 def process_results(doc: dict, results: list) -> dict[str, Any]:

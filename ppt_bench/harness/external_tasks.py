@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ppt_bench.errors import DataError
-from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics
+from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics, lm_eval_dataset
 
 LABELS = ("A", "B", "C", "D", "E")
 DOMAINS = ("glassdoor", "nhanes", "pitchbook")
@@ -162,10 +162,7 @@ def openestimate_documents(data_dir=None, seed: int = EVAL_SEED) -> list[dict]:
 
 def load_openestimate(**metadata: Any):
     """`custom_dataset` entry point of `openestimate`."""
-    import datasets
-
-    docs = openestimate_documents(metadata.get("data_dir"))
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+    return lm_eval_dataset(openestimate_documents(metadata.get("data_dir")))
 
 
 def process_estimation(doc: dict, results: list) -> dict[str, Any]:

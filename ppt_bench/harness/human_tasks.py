@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics
+from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics, lm_eval_dataset
 
 BIN_EDGES = (0, 20, 40, 60, 80, 100)
 BIN_NAMES = ("very unlikely", "unlikely", "as likely as not", "likely", "very likely")
@@ -64,10 +64,7 @@ def probcopa_documents(data_dir=None) -> list[dict]:
 
 def load_probcopa(**metadata: Any):
     """`custom_dataset` entry point of `human_probcopa`."""
-    import datasets
-
-    docs = probcopa_documents(metadata.get("data_dir"))
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+    return lm_eval_dataset(probcopa_documents(metadata.get("data_dir")))
 
 
 def process_probcopa(doc: dict, results: list) -> dict[str, Any]:

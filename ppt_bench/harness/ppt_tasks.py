@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics
+from ppt_bench.harness.scoring import CALIB_SUFFIX, choice_loglikelihoods, item_metrics, lm_eval_dataset
 from ppt_bench.harness.sizes import DEFAULT_SIZE, announce, check_size
 
 EVAL_SEEDS = {"ppt_motifs_heldout": 1_000_001, "ppt_motifs_train": 1_000_002}
@@ -60,13 +60,11 @@ def ppt_documents(task: str, size: str = DEFAULT_SIZE, seed: int | None = None,
 
 def load(task: str, size: str = DEFAULT_SIZE, **metadata: Any):
     """`custom_dataset` entry point; `size` comes from the suite's metadata; prints the count."""
-    import datasets
-
     docs = ppt_documents(task, size)
     motifs = {doc["motif"] for doc in docs}
     announce(task, size, len(docs), f"{len(motifs)} motifs, "
              f"{min(sum(doc['motif'] == m for doc in docs) for m in motifs):,} or more per motif")
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+    return lm_eval_dataset(docs)
 
 
 def process_results(doc: dict, results: list) -> dict[str, Any]:

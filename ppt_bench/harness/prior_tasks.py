@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ppt_bench import prior_metrics
+from ppt_bench.harness.scoring import lm_eval_dataset
 from ppt_bench.prior_metrics import BASELINE_SAMPLES, Prior
 
 EVAL_SEED = 2510  # the ppt-bayes reference draws
@@ -127,10 +128,7 @@ def openestimate_prior_documents(data_dir=None, seed: int = EVAL_SEED) -> list[d
 
 def load_openestimate_prior(**metadata: Any):
     """`custom_dataset` entry point of `openestimate_prior`."""
-    import datasets
-
-    docs = openestimate_prior_documents(metadata.get("data_dir"))
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+    return lm_eval_dataset(openestimate_prior_documents(metadata.get("data_dir")))
 
 
 def prior_item_metrics(doc: dict, generation: str) -> dict[str, Any]:

@@ -29,6 +29,13 @@ CALIB_SUFFIX = "_calib"
 __all__ = ["agg_brier_cv", "agg_ece", "agg_ece_em", "agg_ece_cv", "agg_nll_cv", "agg_soft_ece"]
 
 
+def lm_eval_dataset(docs: list[dict]):
+    """What a task's `custom_dataset` entry point returns: a DatasetDict with one `test` split."""
+    import datasets
+
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
 def choice_loglikelihoods(results: Sequence[Any]) -> np.ndarray:
     """lm-eval's `results` ([(loglikelihood, is_greedy), ...] or plain floats) -> (K,) float64."""
     return np.array([r[0] if isinstance(r, (tuple, list)) else r for r in results], dtype=np.float64)
