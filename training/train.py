@@ -645,7 +645,9 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     elif checkpoints.is_dir() and trainer.is_world_process_zero():
         import shutil
 
-        log.warning("resume=false: removing the earlier checkpoints in %s", checkpoints)
+        if any(checkpoints.iterdir()):
+            log.warning("%s: removing the earlier checkpoints in %s", "resume=false" if not cfg.resume
+                        else "no complete checkpoint to resume from", checkpoints)
         shutil.rmtree(checkpoints)
     n_steps = planned_steps(cfg, len(train_set), args.world_size)
     rates = scheduled_learning_rates(args, n_steps)
