@@ -36,11 +36,14 @@ def accuracy_vs_features(runs: Sequence[RunRecord]):
     sizes: set[str] = set()
     by_model: dict[str, list[tuple[int, float, np.ndarray, float]]] = {}
     for task in present:
+        for run in runs:
+            if task in run.tasks:  # the reference models' runs too: their size is the documents'
+                result = run.tasks[task]
+                sizes.add(f"{result.size or 'full'}" + (f" (--limit {result.limit})" if result.limit else ""))
         for run in _compared_runs(runs, task):
             result = run.tasks[task]
             rounds, values, errors = _series(result, "acc_r")
             by_model.setdefault(run.label, []).append((FEATURE_TASKS[task], values[-1], errors[:, -1], values[0]))
-            sizes.add(f"{result.size or 'full'}" + (f" (--limit {result.limit})" if result.limit else ""))
     for label, points in by_model.items():
         points.sort()
         x = np.array([p[0] for p in points])
