@@ -38,6 +38,7 @@ def rounds(n: int) -> tuple[str, ...]:
 
 
 BT = ("acc", "agree", "kl", "tv", *CALIBRATION, "ba_acc")
+FEATURE_TASKS = tuple(f"bt_flight_f{n}" for n in range(2, 9))  # number of features (bt_tasks.FEATURE_TASKS)
 PPT = ("kl", "tv", "w1", "mode_agree", "acc", *CALIBRATION)
 
 # folder -> {task: (loader, process_results, metrics, tag)}
@@ -45,7 +46,7 @@ FAMILIES: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
     "bayesian_teaching": {
         **{task: (f"load_{task}", "process_results", BT + rounds(6), "ppt_bench_bt")
            for task in ("bt_flight", "bt_hotel", "bt_shopping", "bt_flight_official",
-                        "bt_hotel_official")},
+                        "bt_hotel_official", *FEATURE_TASKS)},
         "bt_webshop_official": ("load_bt_webshop_official", "process_results", BT + rounds(5),
                                 "ppt_bench_bt"),
     },
@@ -103,8 +104,9 @@ SUITES = {
                         ("openestimate", "full"), *((f"{task}_calib", "quick") for task in CALIBRATED)],
     "ppt_suite": [(task, "full") for task in (
         "ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping",
-        "bt_flight_official", "bt_webshop_official", "human_probcopa", "bt_flight_human",
-        "openestimate", "openestimate_prior", *(f"{task}_calib" for task in CALIBRATED))],
+        "bt_flight_official", "bt_hotel_official", "bt_webshop_official", "human_probcopa",
+        "bt_flight_human", "openestimate", "openestimate_prior", *FEATURE_TASKS,
+        *(f"{task}_calib" for task in CALIBRATED))],
 }
 
 

@@ -20,6 +20,15 @@ from ppt_bench.harness.sizes import DEFAULT_SIZE, announce, check_size
 
 GENERATED = {"bt_flight": ("flight",), "bt_hotel": ("hotel",),
              "bt_shopping": ("shopping_running_shoes", "shopping_backpacks", "shopping_coffee_makers")}
+# Number of features: `bt_flight_f2` .. `bt_flight_f8`, generated flight users with the first F of
+# `recommend.domains.FLIGHT_FEATURES` (bt_flight_f4 is bt_flight: the same domain, seed and documents).
+FEATURE_TASKS = {f"bt_flight_f{n}": n for n in range(2, 9)}
+GENERATED.update({task: ("flight" if n == 4 else f"flight_{n}features",) for task, n in FEATURE_TASKS.items()})
+# The "paper" size and the exact references use every user type while there are at most this many
+# (5^5 - 1: flight with up to 5 features, hotel); above it a seeded sample of `SAMPLED_USERS` users
+# (the posterior is still exact over all 5^F - 1 types; only the users scored are a sample).
+MAX_ALL_USERS = 5 ** 5 - 1
+SAMPLED_USERS = 100
 CALIB_SEED = 15_485_863  # the calibration twins' users and option sets; differs from EVAL_SEED and 0
 # (users, held-out sets) of the twins: >= 300 calibration items per family (`sizes.MIN_CALIB`)
 CALIB_SIZES = {"quick": (10, 5), "full": (100, 5), "paper": (100, 5)}
@@ -37,6 +46,12 @@ def users_per_domain(n_users: int | None, n_domains: int) -> int | None:
     return None if n_users is None else -(-n_users // n_domains)
 
 
+def population_users(n_hypotheses: int) -> int | None:
+    """Users of the "paper" size and of the references: None (every user type once) up to
+    `MAX_ALL_USERS` types, else `SAMPLED_USERS` drawn with the task's seed."""
+    return None if n_hypotheses <= MAX_ALL_USERS else SAMPLED_USERS
+
+
 def generated_documents(task: str, size: str = DEFAULT_SIZE) -> list[dict]:
     """Documents of a generated-users task (`bt_flight`, `bt_hotel`, `bt_shopping`, or their
     calibration twins `bt_flight_calib`, ...)."""
@@ -50,6 +65,8 @@ def generated_documents(task: str, size: str = DEFAULT_SIZE) -> list[dict]:
         domain = get_domain(name)
         # Shopping pools several categories: split the user budget between them.
         users = users_per_domain(n_users, len(GENERATED[family]))
+        if users is None:
+            users = population_users(domain.n_hypotheses)
         interactions = simulate(domain, n_users=users, n_heldout=n_heldout,
                                 seed=CALIB_SEED if calib else EVAL_SEED)
         part = documents(interactions, grid_option_texts(interactions), f"{task}-{domain.name}")

@@ -159,7 +159,7 @@ def weight_hypotheses(n_features: int, grid: tuple[float, ...] = (-1.0, -0.5, 0.
     """All weight vectors on ``grid ** n_features`` except all-zero, as (weights, levels).
 
     ``5^4 - 1 = 624`` for the flight domain. Above ``max_hypotheses`` a seeded uniform subset is kept
-    (the paper's large feature-count variants); rows stay in lexicographic order.
+    (optional; the built-in domains keep every type); rows stay in lexicographic order.
     weights: ``(H, n_features)`` float; levels: ``(H, n_features)`` int index into ``grid``.
     """
     n_grid = len(grid)

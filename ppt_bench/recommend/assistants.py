@@ -17,6 +17,21 @@ from ppt_bench.recommend._protocol import Interactions
 # Users per block in the vectorised evaluation: bounds memory at about
 # block * (R+1) * (H + S*K) floats whatever the number of users.
 USER_BLOCK = 256
+# Working floats one block may hold (2^24 float64 = 128 MiB): with many user types (5^8 - 1 = 390,624
+# for the 8-feature flight domain) fewer users go in a block and held-out sets go in chunks, so
+# the (users, R, K, H) likelihoods and the (H, S, K) option likelihoods stay within it.
+FLOAT_BUDGET = 2 ** 24
+
+
+def users_per_block(n_hypotheses: int, n_rounds: int, n_options: int) -> int:
+    """Users whose (R+1) posteriors and R x K round likelihoods over H types fit ``FLOAT_BUDGET``."""
+    per_user = n_hypotheses * (n_rounds + 1 + n_rounds * n_options)
+    return max(1, min(USER_BLOCK, FLOAT_BUDGET // per_user))
+
+
+def sets_per_chunk(n_hypotheses: int, n_options: int) -> int:
+    """Held-out sets whose (H, S, K) option likelihoods fit ``FLOAT_BUDGET``."""
+    return max(1, FLOAT_BUDGET // (n_hypotheses * n_options))
 
 
 @dataclass(frozen=True)
@@ -39,13 +54,18 @@ class BayesianAssistant:
     def predictive(self, interactions: Interactions) -> np.ndarray:
         """``(U, R+1, S, K)``: posterior predictive over each held-out set's options."""
         hypotheses = interactions.domain.hypotheses
+        n_hypotheses, n_options = len(hypotheses), interactions.features.shape[-2]
+        step = users_per_block(n_hypotheses, interactions.n_rounds, n_options)
+        chunk = sets_per_chunk(n_hypotheses, n_options)
         blocks = []
-        for start in range(0, interactions.n_users, USER_BLOCK):
-            block = interactions.subset(slice(start, start + USER_BLOCK))
+        for start in range(0, interactions.n_users, step):
+            block = interactions.subset(slice(start, start + step))
             posterior = self.posteriors(block)
             if block.shared_heldout:
-                blocks.append(predictive(posterior, hypotheses, block.heldout_features,
-                                         self.temperature))
+                heldout = block.heldout_features
+                blocks.append(np.concatenate([
+                    predictive(posterior, hypotheses, heldout[s:s + chunk], self.temperature)
+                    for s in range(0, len(heldout), chunk)], axis=-2))
             else:
                 blocks.append(np.stack([
                     predictive(posterior[u], hypotheses, block.heldout_features[u], self.temperature)

@@ -28,7 +28,7 @@ from ppt_bench.recommend._domain import Domain, choice_probs, utilities
 from ppt_bench.recommend._posterior import posteriors_by_round, predictive
 from ppt_bench.recommend._protocol import Interactions
 from ppt_bench.recommend._render import render_options
-from ppt_bench.recommend.assistants import first_argmax
+from ppt_bench.recommend.assistants import first_argmax, users_per_block
 
 TEACHERS = ("bayesian", "oracle")
 
@@ -100,7 +100,16 @@ def round_predictives(domain: Domain, features: np.ndarray, choices: np.ndarray,
     """Bayesian predictive over each round's options given the rounds before it.
 
     features (..., R, K, d), choices (..., R) -> (..., R, K); row t conditions on rounds < t.
+    A batch (leading axis) is done in blocks of users (`assistants.users_per_block`), so its memory
+    stays bounded with many user types (390,624 for the 8-feature flight domain).
     """
+    features, choices = np.asarray(features), np.asarray(choices)
+    n_rounds, n_options = features.shape[-3], features.shape[-2]
+    step = users_per_block(domain.n_hypotheses, n_rounds, n_options)
+    if features.ndim > 3 and len(features) > step:
+        return np.concatenate([round_predictives(domain, features[start:start + step],
+                                                 choices[start:start + step], temperature)
+                               for start in range(0, len(features), step)])
     posterior = posteriors_by_round(domain.hypotheses, features, choices, temperature)[..., :-1, :]
     likelihood = choice_probs(utilities(domain.hypotheses, features), temperature)  # (..., R, H, K)
     return np.einsum("...rh,...rhk->...rk", posterior, likelihood)

@@ -353,6 +353,13 @@ def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
     return figure
 
 
+def accuracy_vs_features(runs: Sequence[RunRecord]):
+    """(g) Accuracy vs number of features (`ppt_bench.report.figures_features`)."""
+    from ppt_bench.report.figures_features import accuracy_vs_features as draw
+
+    return draw(runs)
+
+
 FIGURES: dict[str, Callable] = {
     "a_accuracy_by_round": accuracy_by_round,
     "b_agreement_by_round": agreement_by_round,
@@ -360,6 +367,7 @@ FIGURES: dict[str, Callable] = {
     "d_reliability": reliability,
     "e_heldout_motif_kl": heldout_motif_kl,
     "f_probcopa_ratings": probcopa_ratings,
+    "g_accuracy_vs_features": accuracy_vs_features,
 }
 
 

@@ -16,3 +16,6 @@ load_bt_flight_human = partial(bt_tasks.load, "bt_flight_human")
 load_bt_flight_calib = partial(bt_tasks.load, "bt_flight_calib")
 load_bt_hotel_calib = partial(bt_tasks.load, "bt_hotel_calib")
 load_bt_shopping_calib = partial(bt_tasks.load, "bt_shopping_calib")
+# Number of features: bt_flight_f2 .. bt_flight_f8 (bt_tasks.FEATURE_TASKS)
+load_bt_flight_f2, load_bt_flight_f3, load_bt_flight_f4, load_bt_flight_f5, load_bt_flight_f6, \
+    load_bt_flight_f7, load_bt_flight_f8 = (partial(bt_tasks.load, f"bt_flight_f{n}") for n in range(2, 9))

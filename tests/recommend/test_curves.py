@@ -44,7 +44,7 @@ def test_other_domains_rise_with_rounds(domain):
 
 def test_flight_feature_variant():
     report = curve_report("flight", n_users=100, n_heldout=30, n_features=6)
-    assert report["config"]["hypotheses"] == {"flight_6features": 3124}
+    assert report["config"]["hypotheses"] == {"flight_6features": 15_624}
     assert report["bayesian"][5] > report["bayesian"][0]
 
 

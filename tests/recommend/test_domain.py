@@ -26,11 +26,12 @@ def test_flight_hypothesis_space_is_624_weight_vectors():
     assert len({tuple(row) for row in domain.hypotheses}) == 624
 
 
-@pytest.mark.parametrize("n_features,expected", [(2, 24), (3, 124), (5, 3124), (8, 3124)])
+@pytest.mark.parametrize("n_features,expected", [(2, 24), (3, 124), (5, 3124), (8, 390_624)])
 def test_flight_feature_count_variants(n_features, expected):
     domain = flight_domain(n_features)
     assert domain.n_features == n_features
-    assert domain.n_hypotheses == expected          # 5^n - 1, capped by a seeded subset
+    assert domain.n_hypotheses == expected          # 5^n - 1: every user type, never a subset
+    assert len(np.unique(domain.levels_per_hypothesis, axis=0)) == expected
     assert get_domain(f"flight_{n_features}features") is domain
 
 

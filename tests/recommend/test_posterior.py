@@ -138,3 +138,17 @@ def test_brute_force_helper_agrees_with_enumeration_of_choices():
             best = [k for k, v in enumerate(values) if np.isclose(v, max(values))]
             total += (1 / len(best)) if choice[0] in best else 0
         assert total == pytest.approx(1.0)
+
+
+def test_blocked_predictive_equals_one_block(monkeypatch):
+    """Users in blocks and held-out sets in chunks (many user types) give the same predictive."""
+    from ppt_bench.recommend import assistants, dialogues
+
+    interactions = simulate(flight_domain(3), n_users=9, n_heldout=7, seed=4)
+    whole = BayesianAssistant().predictive(interactions)
+    rounds = dialogues.round_predictives(interactions.domain, interactions.features, interactions.choices)
+    monkeypatch.setattr(assistants, "FLOAT_BUDGET", 124 * 3 * 2)  # 2 sets per chunk, 1 user per block
+    assert assistants.users_per_block(124, 5, 3) == 1 and assistants.sets_per_chunk(124, 3) == 2
+    assert np.array_equal(BayesianAssistant().predictive(interactions), whole)
+    assert np.array_equal(dialogues.round_predictives(interactions.domain, interactions.features,
+                                                      interactions.choices), rounds)

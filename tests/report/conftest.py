@@ -23,7 +23,7 @@ POOLED = ("ece", "nll_cv", "ece_cv", "spearman")
 
 def _docs(task: str, rng: np.random.Generator) -> list[dict]:
     docs = []
-    if task == "bt_flight":
+    if task == "bt_flight" or task.startswith("bt_flight_f"):  # bt_flight_f2..f8: the same shape
         for user in range(4):
             for rnd in range(6):
                 q = rng.dirichlet(np.ones(3) * (0.5 + rnd))

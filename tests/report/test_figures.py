@@ -18,8 +18,9 @@ from ppt_bench.report.figures import (  # noqa: E402
 from ppt_bench.report.results import Sample, read_runs  # noqa: E402
 
 
-def test_every_figure_draws_from_the_runs(synthetic_runs):
-    runs = read_runs([synthetic_runs[m] for m in ("ppt-bayes", "ppt-uniform", "model-good")])
+def test_every_figure_draws_from_the_runs(synthetic_runs, make_run, tmp_path):
+    features = make_run(tmp_path, "model-features", 0.7, tasks=("bt_flight_f2", "bt_flight_f3"))
+    runs = read_runs([*(synthetic_runs[m] for m in ("ppt-bayes", "ppt-uniform", "model-good")), features])
     for name, draw in FIGURES.items():
         figure = draw(runs)
         assert any(ax.has_data() for ax in figure.axes), name
@@ -95,3 +96,25 @@ def test_local_model_folders_get_short_labels(tmp_path):
     assert label("runs/train/smollm2-ppt-soft-320") == "smollm2-ppt-soft-320"
     assert label(str(tmp_path / "trained") + "/") == "trained"
     assert label("Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct" and label("smollm2") == "smollm2"
+
+
+def test_accuracy_vs_features_draws_models_and_exact_references(make_run, tmp_path):
+    """(g): one point per F for the model (final round, Wilson interval; round 0 open), the exact
+    Bayesian Assistant at the final round and round 0, random 1/K, and a caption with the sizes."""
+    from ppt_bench.harness.bt_reference import reference_curves
+
+    tasks = ("bt_flight_f2", "bt_flight_f3")
+    runs = read_runs([make_run(tmp_path, "model-features", 0.7, tasks=tasks),
+                      make_run(tmp_path, "ppt-bayes", 1.0, tasks=tasks)])
+    figure = FIGURES["g_accuracy_vs_features"](runs)
+    (ax,) = figure.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    final = lines["Bayesian Assistant, final round (exact)"]
+    assert list(final.get_xdata()) == [2, 3]
+    assert list(final.get_ydata()) == [reference_curves(t).bayesian[-1] for t in tasks]
+    assert list(lines["Bayesian Assistant, round 0 (exact)"].get_ydata()) == \
+        [reference_curves(t).bayesian[0] for t in tasks]
+    assert np.allclose(lines["random choice 1/K"].get_ydata(), 1 / 3)
+    assert "model-features, round 0" in lines and not any(k.startswith("ppt-bayes") for k in lines)
+    caption = figure.texts[0].get_text()
+    assert "Size: quick" in caption and "F=2: 24" in caption and "24 users x 100 held-out sets" in caption
