@@ -2,7 +2,8 @@
 
 from functools import partial
 
-from ppt_bench.harness import bt_tasks
+from ppt_bench.harness import bt_beliefs, bt_tasks
+from ppt_bench.harness.bt_beliefs import agg_belief  # noqa: F401  (named by bt_flight_beliefs.yaml)
 from ppt_bench.harness.scoring import *  # noqa: F403  (the pooled aggregations the YAMLs name)
 
 process_results = bt_tasks.process_results
@@ -16,3 +17,5 @@ load_bt_flight_human = partial(bt_tasks.load, "bt_flight_human")
 load_bt_flight_calib = partial(bt_tasks.load, "bt_flight_calib")
 load_bt_hotel_calib = partial(bt_tasks.load, "bt_hotel_calib")
 load_bt_shopping_calib = partial(bt_tasks.load, "bt_shopping_calib")
+process_beliefs = bt_beliefs.process_results
+load_bt_flight_beliefs = partial(bt_beliefs.load, "bt_flight_beliefs")
