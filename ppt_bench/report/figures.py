@@ -17,6 +17,8 @@ and the reference models' own runs (`ppt-bayes`, `ppt-uniform`) are not drawn as
 drawn with Wilson 95% intervals over the documents of each round (`wilson_interval`).
     heldout_motif_kl      (e) KL(q || p) per held-out PPT motif per model
     probcopa_ratings      (f) model vs human mean ratings on ProbCOPA
+    direct_vs_belief      (g) direct vs belief-based prediction per round (bt_flight_beliefs;
+                              `figures_beliefs.py`)
 """
 
 from __future__ import annotations
@@ -353,6 +355,13 @@ def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
     return figure
 
 
+def direct_vs_belief(runs: Sequence[RunRecord]):
+    """(g) Direct vs belief-based prediction per round (`figures_beliefs.py`)."""
+    from ppt_bench.report.figures_beliefs import direct_vs_belief as draw
+
+    return draw(runs)
+
+
 FIGURES: dict[str, Callable] = {
     "a_accuracy_by_round": accuracy_by_round,
     "b_agreement_by_round": agreement_by_round,
@@ -360,6 +369,7 @@ FIGURES: dict[str, Callable] = {
     "d_reliability": reliability,
     "e_heldout_motif_kl": heldout_motif_kl,
     "f_probcopa_ratings": probcopa_ratings,
+    "g_direct_vs_belief": direct_vs_belief,
 }
 
 
