@@ -21,6 +21,7 @@ whole population (624 user types x 100 held-out sets): the Bayesian Assistant's 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -181,7 +182,7 @@ def caption(comparisons: Sequence[BeliefComparison], population: str) -> str:
     return (f"Data: {DIRECT_TASK} + {BELIEF_TASK}, generated flight users (seed 7919), size {sizes}: "
             f"{first.n_predictions[0]:,.0f} predictions and {first.n_questions[0]:,.0f} belief questions "
             f"per round. Protocol: after r rounds of the Bayesian Assistant's conversation the model "
-            f"picks a held-out option (direct) or states, per feature, one of 5 preference levels;\n"
+            f"picks a held-out option (direct) or states, per feature, one of 5 preference levels; "
             f"belief-based = the option of highest expected utility under its stated beliefs (product "
             f"of marginals = expected weight per feature). Bars: Wilson 95%. References exact on "
             f"{population}.")
@@ -189,7 +190,7 @@ def caption(comparisons: Sequence[BeliefComparison], population: str) -> str:
 
 def direct_vs_belief(runs: Sequence[RunRecord]):
     """(g) Direct vs belief-based prediction accuracy per round, and their agreement."""
-    from ppt_bench.report.figures import FigureSkipped, _compared_runs, _model_colors, _new_figure, _shared_legend
+    from ppt_bench.report.figures import FigureSkipped, _compared_runs, _model_colors, _new_figure
 
     compared = [run for run in _compared_runs(runs, BELIEF_TASK) if DIRECT_TASK in run.tasks]
     if not compared:
@@ -197,7 +198,7 @@ def direct_vs_belief(runs: Sequence[RunRecord]):
     comparisons = [belief_comparison(run) for run in compared]
     colors = _model_colors(runs)
     rounds = np.arange(N_ROUNDS)
-    figure, (accuracy, agreement) = _new_figure(2, width=4.8, height=3.8)
+    figure, (accuracy, agreement) = _new_figure(2, width=5.2, height=4.4)
     for comparison in comparisons:
         color = colors[comparison.label]
         accuracy.errorbar(rounds, comparison.direct, yerr=_errors(comparison.direct, comparison.n_predictions),
@@ -222,7 +223,8 @@ def direct_vs_belief(runs: Sequence[RunRecord]):
     for ax in (accuracy, agreement):
         ax.set(xlabel="interactions observed", ylim=(-0.02, 1.02))
         ax.xaxis.get_major_locator().set_params(integer=True)
-    _shared_legend(figure, (accuracy, agreement))
+    accuracy.legend(fontsize=6.5, loc="lower right")
+    agreement.legend(fontsize=6.5, loc="lower right")
     figure.suptitle("Direct vs belief-based prediction (bt_flight, bt_flight_beliefs)")
-    figure.supxlabel(caption(comparisons, population), fontsize=7, color="0.25")
+    figure.supxlabel(textwrap.fill(caption(comparisons, population), 150), fontsize=7, color="0.25")
     return figure
