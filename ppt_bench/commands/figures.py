@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 NAMES = ("a_accuracy_by_round", "b_agreement_by_round", "c_first_vs_final", "d_reliability",
-         "e_heldout_motif_kl", "f_probcopa_ratings", "g_direct_vs_belief")  # = report.figures.FIGURES (kept light here)
+         "e_heldout_motif_kl", "f_probcopa_ratings", "h_direct_vs_belief")  # = report.figures.FIGURES (kept light here)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ and the reference models' own runs (`ppt-bayes`, `ppt-uniform`) are not drawn as
 drawn with Wilson 95% intervals over the documents of each round (`wilson_interval`).
     heldout_motif_kl      (e) KL(q || p) per held-out PPT motif per model
     probcopa_ratings      (f) model vs human mean ratings on ProbCOPA
-    direct_vs_belief      (g) direct vs belief-based prediction per round (bt_flight_beliefs;
+    direct_vs_belief      (h) direct vs belief-based prediction per round (bt_flight_beliefs;
                               `figures_beliefs.py`)
 """
 
@@ -356,7 +356,7 @@ def probcopa_ratings(runs: Sequence[RunRecord], task: str = "human_probcopa"):
 
 
 def direct_vs_belief(runs: Sequence[RunRecord]):
-    """(g) Direct vs belief-based prediction per round (`figures_beliefs.py`)."""
+    """(h) Direct vs belief-based prediction per round (`figures_beliefs.py`)."""
     from ppt_bench.report.figures_beliefs import direct_vs_belief as draw
 
     return draw(runs)
@@ -369,7 +369,7 @@ FIGURES: dict[str, Callable] = {
     "d_reliability": reliability,
     "e_heldout_motif_kl": heldout_motif_kl,
     "f_probcopa_ratings": probcopa_ratings,
-    "g_direct_vs_belief": direct_vs_belief,
+    "h_direct_vs_belief": direct_vs_belief,
 }
 
 

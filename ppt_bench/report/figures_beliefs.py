@@ -1,4 +1,4 @@
-"""Figure (g): direct vs belief-based prediction per round (Qiu et al. 2026, belief elicitation).
+"""Figure (h): direct vs belief-based prediction per round (Qiu et al. 2026, belief elicitation).
 
 For every model run holding both `bt_flight` and `bt_flight_beliefs` (the same users and held-out
 sets at the same size, `ppt_bench/harness/bt_beliefs.py`):
@@ -189,7 +189,7 @@ def caption(comparisons: Sequence[BeliefComparison], population: str) -> str:
 
 
 def direct_vs_belief(runs: Sequence[RunRecord]):
-    """(g) Direct vs belief-based prediction accuracy per round, and their agreement."""
+    """(h) Direct vs belief-based prediction accuracy per round, and their agreement."""
     from ppt_bench.report.figures import FigureSkipped, _compared_runs, _model_colors, _new_figure
 
     compared = [run for run in _compared_runs(runs, BELIEF_TASK) if DIRECT_TASK in run.tasks]

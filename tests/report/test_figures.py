@@ -21,7 +21,7 @@ from ppt_bench.report.results import Sample, read_runs  # noqa: E402
 def test_every_figure_draws_from_the_runs(synthetic_runs):
     runs = read_runs([synthetic_runs[m] for m in ("ppt-bayes", "ppt-uniform", "model-good")])
     for name, draw in FIGURES.items():
-        if name == "g_direct_vs_belief":
+        if name == "h_direct_vs_belief":
             continue  # needs bt_flight_beliefs samples: tests/report/test_figures_beliefs.py
         figure = draw(runs)
         assert any(ax.has_data() for ax in figure.axes), name

@@ -1,4 +1,4 @@
-"""Figure (g), direct vs belief-based prediction, from a real run directory of both tasks."""
+"""Figure (h), direct vs belief-based prediction, from a real run directory of both tasks."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_comparison_is_paired_by_document_and_matches_the_results(answered_like_
 
 def test_figure_draws_models_and_exact_references(answered_like_the_assistant):
     runs = read_runs([answered_like_the_assistant])
-    figure = FIGURES["g_direct_vs_belief"](runs)
+    figure = FIGURES["h_direct_vs_belief"](runs)
     accuracy = figure.axes[0]
     lines = {line.get_label(): line.get_ydata() for line in accuracy.get_lines()}
     assert lines["Bayesian Assistant (exact)"][-1] == pytest.approx(0.80, abs=0.01)
@@ -65,4 +65,4 @@ def test_figure_draws_models_and_exact_references(answered_like_the_assistant):
 def test_figure_skips_without_both_tasks(make_run, tmp_path):
     run_dir = make_run(tmp_path / "runs", "bt-only", 0.5, tasks=("bt_flight",))
     with pytest.raises(FigureSkipped, match="bt_flight_beliefs"):
-        FIGURES["g_direct_vs_belief"](read_runs([run_dir]))
+        FIGURES["h_direct_vs_belief"](read_runs([run_dir]))
