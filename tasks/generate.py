@@ -39,6 +39,13 @@ def rounds(n: int) -> tuple[str, ...]:
 
 BT = ("acc", "agree", "kl", "tv", *CALIBRATION, "ba_acc")
 FEATURE_TASKS = tuple(f"bt_flight_f{n}" for n in range(2, 9))  # number of features (bt_tasks.FEATURE_TASKS)
+# Belief elicitation (bt_flight_beliefs): the belief-based prediction is pooled over a (user, round)'s
+# feature documents (ppt_bench/harness/bt_beliefs.py), so its metrics use the `agg_belief` aggregation.
+BELIEF_ROUNDS = tuple(f"{kind}_r{r}" for kind in ("kl", "agree", "belief_acc", "belief_agree")
+                      for r in range(6))
+BELIEFS = ("acc", "agree", "kl", "tv", "w1", *CALIBRATION, "belief_acc", "belief_agree", *BELIEF_ROUNDS)
+METRICS.update({name: ("agg_belief", True) for name in BELIEFS if name.startswith("belief_")})
+METRICS.update({f"kl_r{r}": ("mean", False) for r in range(6)})
 PPT = ("kl", "tv", "w1", "mode_agree", "acc", *CALIBRATION)
 
 # folder -> {task: (loader, process_results, metrics, tag)}
@@ -49,6 +56,7 @@ FAMILIES: dict[str, dict[str, tuple[str, str, tuple[str, ...], str]]] = {
                         "bt_hotel_official", *FEATURE_TASKS)},
         "bt_webshop_official": ("load_bt_webshop_official", "process_results", BT + rounds(5),
                                 "ppt_bench_bt"),
+        "bt_flight_beliefs": ("load_bt_flight_beliefs", "process_beliefs", BELIEFS, "ppt_bench_bt"),
     },
     "human": {
         "human_probcopa": ("load_probcopa", "process_probcopa",
@@ -101,11 +109,12 @@ SUITES = {
                         ("bt_flight", "quick"), ("bt_hotel", "quick"), ("bt_shopping", "quick"),
                         ("bt_flight_official", "quick"), ("bt_webshop_official", "quick"),
                         ("human_probcopa", "full"), ("bt_flight_human", "quick"),
-                        ("openestimate", "full"), *((f"{task}_calib", "quick") for task in CALIBRATED)],
+                        ("openestimate", "full"), ("bt_flight_beliefs", "quick"),
+                        *((f"{task}_calib", "quick") for task in CALIBRATED)],
     "ppt_suite": [(task, "full") for task in (
         "ppt_motifs_heldout", "ppt_motifs_train", "bt_flight", "bt_hotel", "bt_shopping",
         "bt_flight_official", "bt_hotel_official", "bt_webshop_official", "human_probcopa",
-        "bt_flight_human", "openestimate", "openestimate_prior", *FEATURE_TASKS,
+        "bt_flight_human", "openestimate", "openestimate_prior", "bt_flight_beliefs", *FEATURE_TASKS,
         *(f"{task}_calib" for task in CALIBRATED))],
 }
 

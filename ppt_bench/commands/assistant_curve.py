@@ -2,6 +2,8 @@
 
     ppt-bench assistant-curve --domain flight --json
     ppt-bench assistant-curve --domain flight --data-dir ../shared/data/bayesian_teaching --json
+    ppt-bench assistant-curve --domain flight --data-dir ../shared/data/bayesian_teaching --human
+        (adds how many human choices are the argmax of the participant's own stated weights)
 """
 
 from __future__ import annotations
@@ -55,4 +57,10 @@ def execute(args: argparse.Namespace) -> int:
     for name, curve in report.items():
         if isinstance(curve, list):
             print(f"  {name:<10} " + " ".join(f"{value:6.1%}" for value in curve))
+    if "stated_weights" in report:
+        stated = report["stated_weights"]
+        print(f"stated weights: {stated['matches']} of {stated['choices']} human choices "
+              f"({stated['rate']:.1%}) are the argmax of the participant's own stated weights "
+              f"(ties to the lowest option; {stated['tied_rounds']} tied rounds; by round "
+              + " ".join(f"{value:.1%}" for value in stated["per_round"]) + ")")
     return 0

@@ -65,6 +65,14 @@ def question_text(interactions: Interactions, texts: OptionTexts, recommendation
 
     recommendations (U, R): the assistant's pick in each round (0-based).
     """
+    return conversation_text(interactions, texts, recommendations, user, n_rounds,
+                             query_text(interactions.domain, "\n".join(query)))
+
+
+def conversation_text(interactions: Interactions, texts: OptionTexts, recommendations: np.ndarray,
+                      user: int, n_rounds: int, request: str) -> str:
+    """The transcript of `question_text`, ending on the user's `request` (after the feedback on the
+    last round): a query set, or a question about the user's preferences (`bt_beliefs`)."""
     domain = interactions.domain
     turns = []
     pending = intro_text(domain) + "\n\n"
@@ -74,7 +82,7 @@ def question_text(interactions: Interactions, texts: OptionTexts, recommendation
         turns.append(f"Assistant: {answer_text(domain, int(recommendations[user, t]))}")
         pending = feedback_text(domain, int(recommendations[user, t]),
                                 int(interactions.choices[user, t])) + "\n\n"
-    final = pending + query_text(domain, "\n".join(query))
+    final = pending + request
     if not turns:
         return final
     return "Our conversation so far:\n\n" + "\n\n".join(turns) + "\n\n" + final

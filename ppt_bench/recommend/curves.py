@@ -5,6 +5,9 @@
     {"bayesian": [acc_round0, ..., acc_round5], "oracle": [...], "random": [...], "heuristic": [...],
      "agreement": {"bayesian_vs_oracle": [...], ...}, "config": {...}}
 
+With ``human`` (the participants' file) it adds ``"stated_weights"``: how many of the participants'
+actual choices are the argmax of their own stated weights (``recommend.beliefs``).
+
 Protocol "heldout": accuracy on held-out sets after r = 0..5 rounds. Protocol "online" (official
 web-shop files without held-out sets): accuracy on round t+1 after t = 0..4 rounds.
 """
@@ -105,6 +108,10 @@ def curve_report(domain: str, data_dir: Path | str | None = None, n_users: int |
                            for key, values in _pool(agreement_parts).items()}
     if len(categories) > 1:
         report["categories"] = categories
+    if human:  # the participants' own stated weights as a predictor of their choices
+        from ppt_bench.recommend.beliefs import human_stated_weights_report
+
+        report["stated_weights"] = human_stated_weights_report(data_dir, batches[0][0] + "_human")
     first = batches[0][1]
     report["config"] = {
         "domain": domain, "source": first.source if data_dir is not None else "generated",

@@ -17,6 +17,8 @@ and the reference models' own runs (`ppt-bayes`, `ppt-uniform`) are not drawn as
 drawn with Wilson 95% intervals over the documents of each round (`wilson_interval`).
     heldout_motif_kl      (e) KL(q || p) per held-out PPT motif per model
     probcopa_ratings      (f) model vs human mean ratings on ProbCOPA
+    direct_vs_belief      (h) direct vs belief-based prediction per round (bt_flight_beliefs;
+                              `figures_beliefs.py`)
 """
 
 from __future__ import annotations
@@ -360,6 +362,13 @@ def accuracy_vs_features(runs: Sequence[RunRecord]):
     return draw(runs)
 
 
+def direct_vs_belief(runs: Sequence[RunRecord]):
+    """(h) Direct vs belief-based prediction per round (`figures_beliefs.py`)."""
+    from ppt_bench.report.figures_beliefs import direct_vs_belief as draw
+
+    return draw(runs)
+
+
 FIGURES: dict[str, Callable] = {
     "a_accuracy_by_round": accuracy_by_round,
     "b_agreement_by_round": agreement_by_round,
@@ -368,6 +377,7 @@ FIGURES: dict[str, Callable] = {
     "e_heldout_motif_kl": heldout_motif_kl,
     "f_probcopa_ratings": probcopa_ratings,
     "g_accuracy_vs_features": accuracy_vs_features,
+    "h_direct_vs_belief": direct_vs_belief,
 }
 
 

@@ -53,11 +53,11 @@ class MetricValue:
 
 
 def metric_range(metric: str) -> tuple[float, float]:
-    """The values a metric can take: [0, 1] for rates, accuracies, TV and ECEs; [0, 2] for Brier;
+    """The values a metric can take: [0, 1] for rates, accuracies (also belief-based), TV and ECEs; [0, 2] for Brier;
     [0, inf) for KL, NLL and W1; [-1, 1] for Spearman; unbounded otherwise."""
     name = metric.split(",")[0]
-    if name in ("acc", "agree", "mode_agree", "ba_acc", "tv") or name.startswith(("acc_r", "agree_r", "ece",
-                                                                                 "soft_ece")):
+    if name in ("acc", "agree", "mode_agree", "ba_acc", "tv") or name.startswith(
+            ("acc_r", "agree_r", "belief_", "ece", "soft_ece")):
         return 0.0, 1.0
     if name.startswith("brier"):
         return 0.0, 2.0
