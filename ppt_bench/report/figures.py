@@ -274,6 +274,11 @@ def reliability(runs: Sequence[RunRecord], tasks: Sequence[str] = RELIABILITY_TA
         test, temperature, n_calib, source = _calibration_fit(run, task)
         outcomes = np.array(test.outcomes)
         ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run.label} / {task}")
+        if len(test) == 0:  # e.g. --limit: every scored item went to the calibration split
+            ax.text(0.5, 0.5, f"no test items\n(T fitted on {n_calib}, {source})", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=7, color="0.35")
+            continue
         for t, label, color in ((1.0, "raw", "#d62728"), (temperature, f"T={temperature:.2f}", "#1f77b4")):
             probs = [softmax(row, t) for row in test.logits]
             curve, error = _reliability_curve(probs, outcomes)
@@ -281,7 +286,6 @@ def reliability(runs: Sequence[RunRecord], tasks: Sequence[str] = RELIABILITY_TA
                     label=f"{label}, ECE {error:.3f}")
             ax.scatter(curve[:, 0], curve[:, 1], s=8 + 120 * curve[:, 2] / len(test), color=color,
                        alpha=0.5)
-        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{run.label} / {task}")
         ax.text(0.98, 0.02, f"{len(test)} items; T fitted on {n_calib}\n({source})",
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=6, color="0.35")
         ax.legend(fontsize=7, loc="upper left")

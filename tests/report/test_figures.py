@@ -120,3 +120,18 @@ def test_accuracy_vs_features_draws_models_and_exact_references(make_run, tmp_pa
     assert "model-features, round 0" in lines and not any(k.startswith("ppt-bayes") for k in lines)
     caption = figure.texts[0].get_text()
     assert "Size: quick" in caption and "F=2: 24" in caption and "24 users x 100 held-out sets" in caption
+
+
+def test_reliability_panel_without_test_items_says_so(synthetic_runs, monkeypatch):
+    """With `--limit`, every scored item of a task can fall into the calibration split: the panel
+    says so instead of failing on an empty curve."""
+    from ppt_bench.report import figures
+    from ppt_bench.report.calibration_report import TaskItems
+
+    def no_test_items(run, task):
+        return TaskItems((), (), (), ()), 1.0, 2, "held-out split"
+
+    monkeypatch.setattr(figures, "_calibration_fit", no_test_items)
+    figure = figures.reliability(read_runs([synthetic_runs["model-good"]]))
+    texts = [text.get_text() for ax in figure.axes for text in ax.texts]
+    assert any(text.startswith("no test items") for text in texts)
