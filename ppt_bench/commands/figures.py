@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+# = report.figures.FIGURES (kept light here)
 NAMES = ("a_accuracy_by_round", "b_agreement_by_round", "c_first_vs_final", "d_reliability",
-         "e_heldout_motif_kl", "f_probcopa_ratings")  # = report.figures.FIGURES (kept light here)
+         "e_heldout_motif_kl", "f_probcopa_ratings",
+         "g_accuracy_by_protocol", "h_agreement_by_protocol", "i_taught_first_vs_final")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -361,6 +361,9 @@ FIGURES: dict[str, Callable] = {
     "e_heldout_motif_kl": heldout_motif_kl,
     "f_probcopa_ratings": probcopa_ratings,
 }
+from ppt_bench.report.figures_interactive import FIGURES as _BY_PROTOCOL  # noqa: E402  (g, h, i)
+
+FIGURES.update(_BY_PROTOCOL)
 
 
 def draw_figures(runs: Sequence[RunRecord], out_dir: Path, names: Sequence[str] | None = None,
