@@ -55,7 +55,7 @@ def identity_difference(recorded: Mapping[str, Any] | None, expected: Mapping[st
     if not isinstance(recorded, Mapping):
         return "they record no run identity (made by an older ppt-bench)"
     for key in IDENTITY_KEYS:
-        old, new = recorded.get(key, _LEGACY.get(key)), expected.get(key)
+        old, new = recorded.get(key, _LEGACY.get(key)), expected.get(key, _LEGACY.get(key))
         if old == new:
             continue
         if isinstance(old, Mapping) and isinstance(new, Mapping):
