@@ -58,7 +58,8 @@ def _caption(runs: Sequence[RunRecord], tasks: Sequence[str], references: dict) 
     lines = []
     for task in tasks:
         drawn = _base()._compared_runs(runs, task)
-        sizes = sorted({run.tasks[task].size or "full" for run in drawn})
+        sizes = sorted({(run.tasks[task].size or "full")
+                        + (f" (--limit {run.tasks[task].limit})" if run.tasks[task].limit else "") for run in drawn})
         per_round = sorted({min(counts.values()) for run in drawn if (counts := round_counts(run.tasks[task]))})
         protocols = sorted({run.tasks[task].protocol for run in drawn})
         reference = references.get(task)
