@@ -47,6 +47,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=SIZE_NAMES,
                         help="dataset size for every task: quick, full or paper (default: each suite member's own; "
                              "full for a task outside a suite)")
+    parser.add_argument("--protocol", choices=("assistant-context", "interactive"), default="assistant-context",
+                        help="Bayesian-teaching tasks: assistant-context (default; the static lm-eval documents, "
+                             "earlier rounds show the Bayesian Assistant's recommendations) or interactive (the "
+                             "model plays the assistant: its own recommendations and the user's feedback; "
+                             "bt_flight, bt_hotel, bt_shopping, bt_*_official); --limit then keeps whole users")
     add_model_arguments(parser)
 
 
@@ -62,7 +67,7 @@ def execute(args: argparse.Namespace) -> int:
     config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes=sizes,
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
                         batch_size=args.batch_size or default_batch_size(args.model), device=args.device,
-                        include_path=include_path, **model_options(args))
+                        include_path=include_path, protocol=args.protocol, **model_options(args))
     results = evaluate(config)
     print(results_table(results))
     print(f"results: {config.out_dir}")

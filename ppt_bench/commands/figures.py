@@ -13,8 +13,8 @@ from pathlib import Path
 
 # = report.figures.FIGURES (kept light here)
 NAMES = ("a_accuracy_by_round", "b_agreement_by_round", "c_first_vs_final", "d_reliability",
-         "e_heldout_motif_kl", "f_probcopa_ratings", "g_accuracy_vs_features",
-         "h_direct_vs_belief")  # = report.figures.FIGURES (kept light here)
+         "e_heldout_motif_kl", "f_probcopa_ratings", "g_accuracy_vs_features", "h_direct_vs_belief",
+         "i_accuracy_by_protocol", "j_agreement_by_protocol", "k_taught_first_vs_final")  # = report.figures.FIGURES
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

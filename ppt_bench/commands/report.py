@@ -1,4 +1,5 @@
-"""`ppt-bench report RUN_DIR`: calibration report (raw vs temperature-scaled) from logged samples."""
+"""`ppt-bench report RUN_DIR`: calibration report (raw vs temperature-scaled) from logged samples, and
+the per-round accuracy and agreement of the Bayesian-teaching tasks (`ppt_bench/report/rounds.py`)."""
 
 from __future__ import annotations
 
@@ -44,5 +45,17 @@ def execute(args: argparse.Namespace) -> int:
               f"{temperature_text(section).partition(' ⚠ ')[2]}")
     for task, reason in report["skipped"].items():
         print(f"skipped {task}: {reason}")
+    from ppt_bench.errors import PPTBenchError
+    from ppt_bench.report.results import read_run
+    from ppt_bench.report.rounds import render_rounds, run_rows, write_rounds
+
+    try:
+        rows = run_rows(read_run(args.run_dir))
+    except PPTBenchError:  # no whole results file: the calibration report above said what is missing
+        rows = []
+    if rows:  # Bayesian-teaching tasks: per-round accuracy and agreement (Wilson 95%)
+        print("\nper round (Wilson 95% intervals):\n" + render_rounds(rows))
+        paths.update(zip(("rounds_json", "rounds_md"), write_rounds(rows, args.out or args.run_dir / "report"),
+                         strict=True))
     print("report: " + ", ".join(str(path) for path in paths.values()))
     return 0

@@ -8,8 +8,10 @@ Layout of a run directory (one model):
 
 A task is evaluated again unless its `results.json` is whole and records the same run identity (see
 `ppt_bench/harness/run_dir.py`: model, resolved model args, chat template, task version, a fingerprint
-of its documents, size, limit), so an interrupted run resumes where it stopped and a changed setting
-is never answered with old numbers. A directory of another model is refused. Every file is written to
+of its documents, size, limit, protocol), so an interrupted run resumes where it stopped and a changed setting
+is never answered with old numbers. `protocol` "interactive" (Bayesian-teaching tasks only) runs the
+model as the assistant round by round (`ppt_bench/harness/bt_interactive.py`) and writes the same
+files plus `<task>/recommendations.jsonl`. A directory of another model is refused. Every file is written to
 a temporary name and renamed into place; `run.json` only after every check has passed.
 """
 
@@ -58,8 +60,15 @@ class EvalConfig:
     apply_chat_template: bool | None = None  # None: when the tokenizer has one (models.default_chat_template)
     dtype: str = "auto"                      # auto, float32 or bfloat16 (models.resolve_dtype)
     extra_model_args: dict[str, Any] = field(default_factory=dict)
+    protocol: str = run_dir.DEFAULT_PROTOCOL  # run_dir.PROTOCOLS; "interactive": bt_interactive.TASKS only
 
     def __post_init__(self) -> None:
+        if self.protocol not in run_dir.PROTOCOLS:
+            raise ConfigError(f"--protocol must be one of {', '.join(run_dir.PROTOCOLS)}, not {self.protocol!r}")
+        if self.protocol == "interactive":
+            from ppt_bench.harness.bt_interactive import check_tasks
+
+            check_tasks(self.tasks)
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
                                        or self.limit < 1):
             raise ConfigError(f"--limit must be a positive integer, got {self.limit!r}")
@@ -181,7 +190,7 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
         loaded, fields = _load_task(config, task, defaults)
         identity = {**model_identity, "task": task, **fields,
                     "size": config.sizes.get(task) or "full",  # no size given: the builders' default
-                    "limit": config.limit}
+                    "limit": config.limit, "protocol": config.protocol}
         state = run_dir.read_task_state(out_dir, task)
         if state.results is not None:
             why = run_dir.identity_difference(state.results.get("ppt_bench", {}).get("identity"), identity)
@@ -206,19 +215,33 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
         model_args, {"batch_size": config.batch_size, "device": config.device})
     for task, (loaded, identity) in pending.items():
         size = config.sizes.get(task)
-        progress(f"{task}: evaluating {config.model}" + (f" ({size})" if size else "") + " ...")
-        output = lm_eval.simple_evaluate(
-            model=lm, tasks=list(loaded.values()), limit=config.limit, log_samples=True,
-            apply_chat_template=chat, task_manager=task_manager(config.include_path, size, defaults))
-        samples = output.pop("samples", {})
-        output["ppt_bench"] = {"model": config.model, "model_args": model_args, "size": size,
-                               "limit": config.limit, "identity": identity, **provenance()}
-        for name, records in samples.items():
-            file_name = "samples.jsonl" if name == task else f"samples_{name}.jsonl"
-            write_jsonl_atomic(out_dir / task / file_name, records)
-        write_json_atomic(out_dir / task / "results.json", output)  # last: marks the task finished
-        results[task] = json.loads((out_dir / task / "results.json").read_text())
+        progress(f"{task}: evaluating {config.model}" + (f" ({size})" if size else "")
+                 + (f", protocol {config.protocol}" if config.protocol != run_dir.DEFAULT_PROTOCOL else "") + " ...")
+        if config.protocol == "interactive":
+            from ppt_bench.harness.bt_interactive import evaluate_interactive
+
+            output = evaluate_interactive(lm, loaded[task], task, size or "full", config.limit, chat,
+                                          out_dir / task, identity, progress)
+        else:
+            output = lm_eval.simple_evaluate(
+                model=lm, tasks=list(loaded.values()), limit=config.limit, log_samples=True,
+                apply_chat_template=chat, task_manager=task_manager(config.include_path, size, defaults))
+        results[task] = write_task_output(out_dir, task, output, {
+            "model": config.model, "model_args": model_args, "size": size, "limit": config.limit,
+            "protocol": config.protocol, "identity": identity})
     return results
+
+
+def write_task_output(out_dir: Path, task: str, output: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """Write lm-eval's `output` for `task` (samples files, then results.json with `record` and the
+    provenance as its `ppt_bench` entry) atomically; returns results.json as read back."""
+    samples = output.pop("samples", {})
+    output["ppt_bench"] = {**record, **provenance()}
+    for name, records in samples.items():
+        file_name = "samples.jsonl" if name == task else f"samples_{name}.jsonl"
+        write_jsonl_atomic(out_dir / task / file_name, records)
+    write_json_atomic(out_dir / task / "results.json", output)  # last: marks the task finished
+    return json.loads((out_dir / task / "results.json").read_text())
 
 
 def results_table(results: dict[str, dict[str, Any]]) -> str:

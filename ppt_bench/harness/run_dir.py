@@ -5,7 +5,7 @@ the evaluation asked for, key by key:
 
     model, backend, model_args (resolved: pretrained, gguf_file, dtype, ...), apply_chat_template,
     task, version (the task YAML's metadata.version), documents (sha256 of the task's documents),
-    size, limit
+    size, limit, protocol ("assistant-context" or "interactive", see `PROTOCOLS`)
 
 and when the file is whole: valid JSON with the task's metrics and one logged sample per evaluated
 document (`n-samples.effective` lines in each samples file). A run directory belongs to one model:
@@ -24,8 +24,21 @@ from typing import Any
 from ppt_bench.errors import ConfigError
 
 IDENTITY_KEYS = ("model", "backend", "model_args", "apply_chat_template", "task", "version", "documents",
-                 "size", "limit")
+                 "size", "limit", "protocol")
 MODEL_KEYS = IDENTITY_KEYS[:4]
+# How a Bayesian-teaching task's earlier rounds are made (`ppt_bench/harness/bt_interactive.py`):
+#   assistant-context  the static lm-eval documents: earlier rounds show the Bayesian Assistant's
+#                      recommendations, the same for every model (every other task has only this one)
+#   interactive        the model plays the assistant: earlier rounds show its own recommendations
+PROTOCOLS = ("assistant-context", "interactive")
+DEFAULT_PROTOCOL = PROTOCOLS[0]
+# Identity keys added after runs were recorded without them, and the value those runs had.
+_LEGACY = {"protocol": DEFAULT_PROTOCOL}
+
+
+def recorded_protocol(identity: Mapping[str, Any] | None) -> str:
+    """The protocol a recorded run identity names (runs made before protocols existed: the default)."""
+    return str((identity or {}).get("protocol") or DEFAULT_PROTOCOL)
 
 
 def documents_fingerprint(docs: Iterable[Mapping[str, Any]]) -> str:
@@ -42,7 +55,7 @@ def identity_difference(recorded: Mapping[str, Any] | None, expected: Mapping[st
     if not isinstance(recorded, Mapping):
         return "they record no run identity (made by an older ppt-bench)"
     for key in IDENTITY_KEYS:
-        old, new = recorded.get(key), expected.get(key)
+        old, new = recorded.get(key, _LEGACY.get(key)), expected.get(key, _LEGACY.get(key))
         if old == new:
             continue
         if isinstance(old, Mapping) and isinstance(new, Mapping):

@@ -383,6 +383,9 @@ FIGURES: dict[str, Callable] = {
     "g_accuracy_vs_features": accuracy_vs_features,
     "h_direct_vs_belief": direct_vs_belief,
 }
+from ppt_bench.report.figures_interactive import FIGURES as _BY_PROTOCOL  # noqa: E402  (i, j, k)
+
+FIGURES.update(_BY_PROTOCOL)
 
 
 def draw_figures(runs: Sequence[RunRecord], out_dir: Path, names: Sequence[str] | None = None,

@@ -30,6 +30,7 @@ from typing import Any
 
 from ppt_bench.errors import DataError
 from ppt_bench.harness.evaluate import REFERENCE_MODELS
+from ppt_bench.harness.run_dir import DEFAULT_PROTOCOL
 from ppt_bench.report.results import MetricValue, RunRecord
 
 RECORDS_DIR = Path(__file__).resolve().parents[2] / "leaderboards" / "records"
@@ -130,6 +131,8 @@ def record_from_run(run: RunRecord) -> ResultRecord:
 
     tasks = {}
     for task, result in run.tasks.items():
+        if result.protocol != DEFAULT_PROTOCOL:  # the leaderboard ranks the static documents only
+            continue
         recorded = json.loads(result.path.read_text()).get("ppt_bench") or {}
         fingerprint = (recorded.get("identity") or {}).get("documents")  # run_dir.documents_fingerprint
         tasks[task] = TaskRecord(task, result.version, result.size, result.limit, result.n_samples,

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ppt_bench.errors import PPTBenchError
-from ppt_bench.harness.run_dir import unfinished_tasks
+from ppt_bench.harness.run_dir import DEFAULT_PROTOCOL, recorded_protocol, unfinished_tasks
 from ppt_bench.harness.scoring import CALIB_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class TaskResult:
     lm_eval_version: str | None = None
     size: str | None = None  # ppt-bench's dataset size and --limit (comparable rows need the same)
     limit: int | None = None
+    protocol: str = DEFAULT_PROTOCOL  # run_dir.PROTOCOLS: how a bt task's earlier rounds were made
 
     @property
     def samples_path(self) -> Path:
@@ -99,10 +100,18 @@ class RunRecord:
     package_versions: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def protocol(self) -> str:
+        """"interactive" when any task of the run was evaluated so, else the default protocol."""
+        protocols = {result.protocol for result in self.tasks.values()}
+        return "interactive" if "interactive" in protocols else DEFAULT_PROTOCOL
+
+    @property
     def label(self) -> str:
-        """Short name for legends: a local model folder's own name (`runs/train/NAME` -> NAME)."""
+        """Short name for legends: a local model folder's own name (`runs/train/NAME` -> NAME), with
+        ` [interactive]` for a run of the interactive protocol."""
         local = self.model.startswith(("/", "./", "../", "runs/")) or Path(self.model).is_dir()
-        return self.model.rstrip("/").rsplit("/", 1)[-1] if local else self.model
+        name = self.model.rstrip("/").rsplit("/", 1)[-1] if local else self.model
+        return name if self.protocol == DEFAULT_PROTOCOL else f"{name} [{self.protocol}]"
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ def read_task_result(path: Path, task: str | None = None) -> TaskResult:
                       n_samples=n_samples if isinstance(n_samples, int) else None,
                       lm_eval_version=lm_eval_version,
                       size=recorded.get("size") or "full",  # no size given: the builders' default, full
-                      limit=recorded.get("limit"))
+                      limit=recorded.get("limit"), protocol=recorded_protocol(recorded.get("identity")))
 
 
 def read_run(path: Path | str) -> RunRecord:
@@ -228,14 +237,16 @@ def warn_if_incomplete(path: Path | str) -> dict[str, str]:
 
 
 def read_runs(paths: Sequence[Path | str]) -> tuple[RunRecord, ...]:
-    """Several run directories; two runs of the same model are refused (which one would be the row?)."""
+    """Several run directories; two runs of the same model and protocol are refused (which one would
+    be the row?)."""
     runs = tuple(read_run(p) for p in paths)
-    seen: dict[str, Path] = {}
+    seen: dict[tuple[str, str], Path] = {}
     for run in runs:
-        if run.model in seen:
-            raise PPTBenchError(f"two run directories for model {run.model}: {seen[run.model]} and "
+        key = (run.model, run.protocol)
+        if key in seen:
+            raise PPTBenchError(f"two run directories for model {run.model}: {seen[key]} and "
                                 f"{run.path}; pass one")
-        seen[run.model] = run.path
+        seen[key] = run.path
     return runs
 
 
