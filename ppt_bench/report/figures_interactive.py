@@ -121,7 +121,8 @@ def accuracy_by_protocol(runs: Sequence[RunRecord]):
         ax.xaxis.get_major_locator().set_params(integer=True)
     _finish(figure, axes, runs, tasks, references,
             "Accuracy vs interactions: the model's own rounds (interactive, solid)\n"
-            "vs the Bayesian Assistant's (assistant-context, dashed); no human-assistant curve in the data")
+            "vs the Bayesian Assistant's (assistant-context, dashed)\n"
+            "(no human-assistant curve in the data)")
     return figure
 
 
