@@ -223,8 +223,8 @@ def direct_vs_belief(runs: Sequence[RunRecord]):
     for ax in (accuracy, agreement):
         ax.set(xlabel="interactions observed", ylim=(-0.02, 1.02))
         ax.xaxis.get_major_locator().set_params(integer=True)
-    accuracy.legend(fontsize=6.5, loc="lower right")
-    agreement.legend(fontsize=6.5, loc="lower right")
+    for ax in (accuracy, agreement):  # below the panels: inside they hide points
+        ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     figure.suptitle("Direct vs belief-based prediction (bt_flight, bt_flight_beliefs)")
     figure.supxlabel(textwrap.fill(caption(comparisons, population), 150), fontsize=7, color="0.25")
     return figure
