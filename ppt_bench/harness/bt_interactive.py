@@ -265,10 +265,15 @@ def _replay_lm(lm, scores: dict[str, list[float]]):
             return [(scores[request.doc["id"]][request.idx], False) for request in requests]
 
         def loglikelihood_rolling(self, requests):
-            raise NotImplementedError
+            return self._only_loglikelihood("loglikelihood_rolling")
 
         def generate_until(self, requests):
-            raise NotImplementedError
+            return self._only_loglikelihood("generate_until")
+
+        @staticmethod
+        def _only_loglikelihood(kind: str):
+            # the held-out documents are multiple-choice: lm-eval never asks the replay for this
+            raise TypeError(f"the replay of recorded scores answers loglikelihood requests, not {kind}")
 
         def apply_chat_template(self, *args, **kwargs):
             return lm.apply_chat_template(*args, **kwargs)
