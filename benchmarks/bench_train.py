@@ -1,16 +1,24 @@
-"""Benchmark: training throughput and peak memory of LoRA vs full fine-tuning on CPU.
+"""Benchmark: training throughput and peak memory, before and after the speed-ups, per objective.
 
-Each mode trains the same model on the same examples for a few optimizer steps with the trainer of
-`training/train.py` (same collator, loss and Trainer settings as a recipe), in a fresh subprocess so
-that its memory figures are its own. The first step is a warm-up and is not timed.
+Each (objective, variant) trains the same model on the same examples for a few optimizer steps with
+the trainer of `training/train.py` (same collator, loss and Trainer settings as a recipe), in a fresh
+subprocess so that its memory figures are its own. The first step is a warm-up and is not timed.
 
-    PYTHONPATH=. python benchmarks/bench_train.py                          # soft_label on 64 scenarios
-    PYTHONPATH=. python benchmarks/bench_train.py --objective sft --data train/bayesian.jsonl
+Variants (config overrides of `training/train.py`):
+    before   supervised_logits=false group_by_length=false precision=fp32: the LM head at every
+             position, shuffled batches (the trainer as it was)
+    after    the defaults: LM head only where a loss is taken, length-grouped batches,
+             precision=auto (bf16 where the hardware runs it natively, else fp32)
+    lowmem   after + gradient_checkpointing=true (activations recomputed in the backward pass)
+    lora     after + finetune=lora (LoRA r=16 adapters)
 
-Without --data, a small scenario file is generated first (`ppt-bench generate scenarios`).
+    PYTHONPATH=. python benchmarks/bench_train.py                  # soft_label, sft, soft_teaching
+    PYTHONPATH=. python benchmarks/bench_train.py --objectives sft --variants before,after --steps 4
+
+Without --scenarios / --dialogues, small data files are generated first (`ppt-bench generate`).
 Figures: optimizer steps/s, training tokens/s (non-padding input tokens), peak resident memory while
-training (sampled) and over the whole process (`ru_maxrss`, includes loading the model), and the
-LoRA/full ratios. The same numbers size the CPU recipes (training/README.md).
+training (sampled; the whole process, model included) and the growth over the loaded model, and the
+after/before ratios. It ends with one JSON line (`--json` prints every row too).
 """
 
 from __future__ import annotations
@@ -28,8 +36,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def measure(args: argparse.Namespace, mode: str) -> dict:
-    """Train `args.steps` steps in `mode` (lora | full) in this process; return the figures."""
+VARIANTS = {
+    "before": {"supervised_logits": False, "group_by_length": False, "precision": "fp32"},
+    "after": {},
+    "lowmem": {"gradient_checkpointing": True},
+    "lora": {"finetune": "lora", "learning_rate": 2e-4},
+}
+
+
+def measure(args: argparse.Namespace, objective: str, variant: str) -> dict:
+    """Train `args.steps` steps of `objective` as `variant` (VARIANTS) in this process; the figures."""
     import torch
     from transformers import TrainerCallback
     from transformers.trainer_utils import SaveStrategy
@@ -41,14 +57,16 @@ def measure(args: argparse.Namespace, mode: str) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as out_dir:
+        batch_size = batch_size_of(args, objective)
+        data = args.scenarios if objective in train.SCENARIO_OBJECTIVES else args.dialogues
         cfg = train.make_config({
-            "objective": args.objective, "model": args.model, "data": str(args.data), "out_dir": out_dir,
-            "finetune": mode, "batch_size": args.batch_size, "max_steps": args.steps,
-            "max_examples": args.batch_size * args.steps, "eval_fraction": 0.0, "max_length": args.max_length,
-            "learning_rate": 2e-4 if mode == "lora" else 2e-5, "progress": False})
+            "objective": objective, "model": args.model, "data": str(data), "out_dir": out_dir,
+            "finetune": "full", "batch_size": batch_size, "max_steps": args.steps,
+            "max_examples": batch_size * args.steps, "eval_fraction": 0.0, "max_length": args.max_length,
+            "learning_rate": 2e-5, "progress": False, **VARIANTS[variant]})
         model, tokenizer, chat = train.load_base(cfg.model, cfg.chat_template)
         examples = train.build_examples(cfg, tokenizer, chat)
-        if mode == "lora":
+        if cfg.finetune == "lora":
             model = train.add_lora(model, cfg)
         training_args = train.training_arguments(cfg, has_eval=False)
         training_args.save_strategy = SaveStrategy.NO  # time the steps, not the checkpoint writes
@@ -60,18 +78,21 @@ def measure(args: argparse.Namespace, mode: str) -> dict:
 
         trainer = train.ChoiceTrainer(model=model, args=training_args, train_dataset=examples,
                                       data_collator=train.Collator(tokenizer.pad_token_id),
-                                      processing_class=tokenizer, callbacks=[Clock()])
+                                      processing_class=tokenizer, callbacks=[Clock()],
+                                      supervised_logits=cfg.supervised_logits)
         loaded_rss = _rss()
         with RssSampler() as sampler:
             trainer.train()
     (t0, n0), (t1, n1) = marks[0], marks[-1]  # from the end of step 1 (warm-up) to the last step
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"mode": mode, "objective": args.objective, "steps_timed": len(marks) - 1,
-            "batch_size": args.batch_size, "seconds_per_step": (t1 - t0) / (len(marks) - 1),
+    return {"variant": variant, "objective": objective, "steps_timed": len(marks) - 1,
+            "precision": train.resolved_precision(cfg.precision), "batch_size": batch_size,
+            "seconds_per_step": (t1 - t0) / (len(marks) - 1),
             "steps_per_s": (len(marks) - 1) / (t1 - t0), "tokens_per_s": (n1 - n0) / (t1 - t0),
             "tokens_per_step": (n1 - n0) / (len(marks) - 1), "trainable_params": trainable,
             "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
             "rss_after_load_gib": loaded_rss / 2**30, "train_peak_rss_gib": sampler.peak / 2**30,
+            "train_growth_gib": (sampler.peak - loaded_rss) / 2**30,
             "threads": torch.get_num_threads()}
 
 
@@ -106,69 +127,110 @@ class RssSampler:
         self._thread.join()
 
 
-def default_data(n: int) -> Path:
-    path = Path(tempfile.gettempdir()) / f"ppt-bench-bench-scenarios-{n}.jsonl"
+def batch_size_of(args: argparse.Namespace, objective: str) -> int:
+    """Scenarios train in batches of --batch-size, conversations (~900 tokens) in --chat-batch-size."""
+    return args.batch_size if objective in ("soft_label", "hard_label") else args.chat_batch_size
+
+
+def default_data(kind: str, n: int) -> Path:
+    """A small generated training file (scenarios or Bayesian-teaching flight dialogues), cached."""
+    path = Path(tempfile.gettempdir()) / f"ppt-bench-bench-{kind}-{n}.jsonl"
     if not path.is_file():
-        subprocess.run([sys.executable, "-m", "ppt_bench.cli", "generate", "scenarios", "--n", str(n),
-                        "--seed", "0", "--split", "train", "--out", str(path), "--no-progress"],
-                       check=True, cwd=REPO)
+        command = (["scenarios", "--n", str(n), "--split", "train", "--no-progress"] if kind == "scenarios"
+                   else ["dialogues", "--domain", "flight", "--teacher", "bayesian", "--users", str(n)])
+        subprocess.run([sys.executable, "-m", "ppt_bench.cli", "generate", *command, "--seed", "0",
+                        "--out", str(path)], check=True, cwd=REPO)
     return path
 
 
 def table(rows: list[dict]) -> str:
-    lines = [f"{'mode':<6}{'steps/s':>9}{'s/step':>8}{'tokens/s':>10}{'tokens/step':>12}"
-             f"{'train peak RSS GiB':>20}{'process peak GiB':>18}{'trainable':>13}"]
+    lines = [f"{'objective':<14}{'variant':<8}{'prec':<6}{'batch':>6}{'s/step':>8}{'tokens/s':>10}"
+             f"{'tokens/step':>12}{'peak RSS GiB':>14}{'growth GiB':>12}"]
     for row in rows:
-        lines.append(f"{row['mode']:<6}{row['steps_per_s']:>9.3f}{row['seconds_per_step']:>8.2f}"
-                     f"{row['tokens_per_s']:>10.1f}{row['tokens_per_step']:>12.0f}"
-                     f"{row['train_peak_rss_gib']:>20.2f}{row['peak_rss_gib']:>18.2f}"
-                     f"{row['trainable_params']:>13,}")
+        lines.append(f"{row['objective']:<14}{row['variant']:<8}{row['precision']:<6}{row['batch_size']:>6}"
+                     f"{row['seconds_per_step']:>8.2f}{row['tokens_per_s']:>10.1f}{row['tokens_per_step']:>12.0f}"
+                     f"{row['train_peak_rss_gib']:>14.2f}{row['train_growth_gib']:>12.2f}")
     return "\n".join(lines)
+
+
+def ratios(rows: list[dict]) -> dict:
+    """{objective: {variant: {"tokens_per_s": x, "train_peak_rss": y, "train_growth": z}}} against
+    the objective's `before` row (x > 1: faster; y, z < 1: less memory)."""
+    out: dict = {}
+    for objective in dict.fromkeys(row["objective"] for row in rows):
+        by_variant = {row["variant"]: row for row in rows if row["objective"] == objective}
+        base = by_variant.get("before")
+        if base is None:
+            continue
+        out[objective] = {
+            variant: {"tokens_per_s": row["tokens_per_s"] / base["tokens_per_s"],
+                      "train_peak_rss": row["train_peak_rss_gib"] / base["train_peak_rss_gib"],
+                      "train_growth": row["train_growth_gib"] / max(base["train_growth_gib"], 1e-9)}
+            for variant, row in by_variant.items() if variant != "before"}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--objective", default="soft_label",
-                        choices=("soft_label", "hard_label", "sft", "soft_teaching"))
-    parser.add_argument("--data", type=Path, help="JSONL (default: 64 generated training scenarios)")
+    parser.add_argument("--objectives", default="soft_label,sft,soft_teaching",
+                        help="comma-separated: soft_label, hard_label, sft, soft_teaching")
+    parser.add_argument("--variants", default="before,after,lowmem", help=f"comma-separated: {', '.join(VARIANTS)}")
+    parser.add_argument("--scenarios", type=Path, help="PPT scenarios JSONL (default: 64 generated)")
+    parser.add_argument("--dialogues", type=Path, help="teaching dialogues JSONL (default: 16 generated users)")
     parser.add_argument("--model", default="smollm2")
-    parser.add_argument("--modes", default="lora,full", help="comma-separated: lora, full")
-    parser.add_argument("--steps", type=int, default=6, help="optimizer steps per mode (first untimed)")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=4, help="optimizer steps per run (first untimed)")
+    parser.add_argument("--batch-size", type=int, default=8, help="scenarios per step")
+    parser.add_argument("--chat-batch-size", type=int, default=2, help="conversations per step")
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    parser.add_argument("--child", choices=("lora", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print every row as JSON too")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is not timed)")
+    objectives, variants = args.objectives.split(","), args.variants.split(",")
+    bad = sorted(set(objectives) - {"soft_label", "hard_label", "sft", "soft_teaching"}) + \
+        sorted(set(variants) - set(VARIANTS))
+    if bad:
+        parser.error(f"unknown objective or variant: {', '.join(bad)}")
     if args.child:
-        print("RESULT " + json.dumps(measure(args, args.child)), flush=True)
+        objective, variant = args.child.split(":")
+        print("RESULT " + json.dumps(measure(args, objective, variant)), flush=True)
         return 0
 
-    data = args.data or default_data(64)
+    if any(o in ("soft_label", "hard_label") for o in objectives):
+        args.scenarios = args.scenarios or default_data("scenarios", 64)
+    if any(o in ("sft", "soft_teaching") for o in objectives):
+        args.dialogues = args.dialogues or default_data("dialogues", 16)
     rows = []
-    for mode in args.modes.split(","):
-        command = [sys.executable, __file__, "--child", mode, "--objective", args.objective, "--data",
-                   str(data), "--model", args.model, "--steps", str(args.steps), "--batch-size",
-                   str(args.batch_size), "--max-length", str(args.max_length), "--threads", str(args.threads)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-        if done.returncode != 0 or not lines:
-            print(done.stderr[-3000:], file=sys.stderr)
-            return 1
-        rows.append(json.loads(lines[-1][len("RESULT "):]))
-    print(f"{args.objective} on {data.name}, model {args.model}, batch {args.batch_size}, "
-          f"{args.steps - 1} timed steps; {platform.processor() or platform.machine()}, "
-          f"{rows[0]['threads']} torch threads")
+    for objective in objectives:
+        for variant in variants:
+            command = [sys.executable, __file__, "--child", f"{objective}:{variant}", "--model", args.model,
+                       "--steps", str(args.steps), "--batch-size", str(args.batch_size),
+                       "--chat-batch-size", str(args.chat_batch_size), "--max-length", str(args.max_length),
+                       "--threads", str(args.threads)]
+            for flag in ("scenarios", "dialogues"):
+                if getattr(args, flag):
+                    command += [f"--{flag}", str(getattr(args, flag))]
+            done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+            if done.returncode != 0 or not lines:
+                print(done.stderr[-3000:], file=sys.stderr)
+                return 1
+            rows.append(json.loads(lines[-1][len("RESULT "):]))
+            print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+    print(f"model {args.model}, {args.steps - 1} timed steps per run; "
+          f"{platform.processor() or platform.machine()}, {rows[0]['threads']} torch threads")
     print(table(rows))
-    by_mode = {row["mode"]: row for row in rows}
-    if {"lora", "full"} <= by_mode.keys():
-        lora, full = by_mode["lora"], by_mode["full"]
-        print(f"LoRA / full: tokens/s x{lora['tokens_per_s'] / full['tokens_per_s']:.2f}, "
-              f"train peak RSS x{lora['train_peak_rss_gib'] / full['train_peak_rss_gib']:.2f}")
+    summary = ratios(rows)
+    for objective, by_variant in summary.items():
+        for variant, ratio in by_variant.items():
+            print(f"{objective} {variant} / before: tokens/s x{ratio['tokens_per_s']:.2f}, peak RSS "
+                  f"x{ratio['train_peak_rss']:.2f}, growth over the loaded model x{ratio['train_growth']:.2f}")
     if args.json:
         print(json.dumps(rows, indent=2))
+    speeds = {f"{row['objective']}:{row['variant']}": round(row["tokens_per_s"], 1) for row in rows}
+    print(json.dumps({"ratios": summary, "tokens_per_s": speeds}))
     return 0
 
 

@@ -32,8 +32,10 @@ BT_TASKS=bt_flight,bt_hotel,bt_shopping,bt_flight_calib,bt_hotel_calib,bt_shoppi
 # 1. Bayesian vs Oracle teaching (sft on assistant tokens), evaluated where the base model was.
 for teacher in bayesian oracle; do
     name=smollm2-${teacher}-teaching-${N_USERS}
-    $PPT_BENCH train --recipe "training/recipes/${teacher}_teaching_cpu.yaml" \
-        "data=runs/data/flight_${teacher}_${N_USERS}.jsonl" "out_dir=runs/train/$name" "threads=$THREADS"
+    data=runs/data/flight_${teacher}_${N_USERS}.jsonl
+    $PPT_BENCH train --recipe "training/recipes/${teacher}_teaching_cpu.yaml" "data=$data" \
+        "data_command=ppt-bench generate dialogues --domain flight --teacher $teacher --users $N_USERS --seed 0 --out $data" \
+        "out_dir=runs/train/$name" "threads=$THREADS"
     $PPT_BENCH eval --model "runs/train/$name" --tasks "$BT_TASKS" --size quick --out "runs/$name"
 done
 

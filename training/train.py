@@ -63,7 +63,7 @@ log = logging.getLogger("ppt_bench.training")
 OBJECTIVES = ("soft_label", "hard_label", "sft", "soft_teaching")
 SCENARIO_OBJECTIVES = ("soft_label", "hard_label")
 CHOICES = {"objective": OBJECTIVES, "finetune": ("lora", "full"), "hard_target": ("outcome", "mode"),
-           "precision": ("fp32", "bf16", "fp16"),
+           "precision": ("auto", "fp32", "bf16", "fp16"),
            "lr_scheduler": ("cosine", "linear", "constant_with_warmup", "cosine_with_min_lr")}
 IGNORE = -100  # label id that transformers' cross-entropy skips
 
@@ -103,8 +103,11 @@ class TrainConfig:
     lr_scheduler: str = "cosine"
     max_grad_norm: float = 1.0
     seed: int = 0
-    precision: str = "fp32"
-    gradient_checkpointing: bool = False
+    precision: str = "auto"                  # auto: bf16 where the hardware runs it natively, else fp32
+    gradient_checkpointing: bool = False     # recompute activations in the backward pass: less memory
+    # speed and memory (none of these changes the loss of a batch; see the tests)
+    supervised_logits: bool = True           # LM head only where a loss is taken (else at every position)
+    group_by_length: bool = True             # batches of similar lengths (less padding), still shuffled
     # bookkeeping
     logging_steps: int = 10
     eval_steps: int = 0                      # 0: evaluate only at the end
@@ -418,19 +421,75 @@ def choice_kl(logits, choice_ids, choice_mask, targets) -> torch.Tensor:
     return (torch.xlogy(targets, targets) - targets * log_p).sum(-1)
 
 
+def next_token_mask(labels: torch.Tensor) -> torch.Tensor:
+    """(B, T) bool: True at position t when token t+1 is supervised (labels[:, t+1] != IGNORE), i.e. where
+    the logits enter the causal-LM loss. The last position predicts nothing."""
+    mask = torch.zeros_like(labels, dtype=torch.bool)
+    mask[:, :-1] = labels[:, 1:] != IGNORE
+    return mask
+
+
+def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor,
+                        num_items_in_batch=None) -> torch.Tensor:
+    """Causal-LM loss from the logits at the supervised positions only.
+
+    logits (N, V) at the N True positions of mask (B, T) (`next_token_mask(labels)`), row-major as
+    `hidden[mask]` orders them; the targets are labels[:, 1:] at the same positions. Returns
+    sum_i -log softmax(logits_i)[y_i] divided by num_items_in_batch (the supervised tokens of the whole
+    accumulated batch, as the Trainer counts them) when given, else by N: what transformers'
+    `ForCausalLMLoss` returns from the full (B, T, V) logits.
+    """
+    targets = labels[:, 1:][mask[:, :-1]]
+    total = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="sum")
+    if num_items_in_batch is not None:
+        return total / num_items_in_batch
+    return total / max(1, targets.numel())
+
+
 class ChoiceTrainer(Trainer):
-    """`Trainer` whose loss is the choice KL at the answer slots (sft batches keep the model's own
-    token cross-entropy, normalised over the accumulated batch by the Trainer)."""
+    """`Trainer` whose loss is the choice KL at the answer slots, or the token cross-entropy on assistant
+    tokens for sft batches (those with `labels`).
+
+    With `supervised_logits` (the default) the LM head runs only where a loss is taken: (B, S, V)
+    logits at the answer slots, (N, V) at the N supervised tokens, instead of (B, T, V); the losses are
+    the same (tests). Without it, every position goes through the LM head (transformers' plain path).
+    """
+
+    supervised_logits: bool = True
+
+    def __init__(self, *args, supervised_logits: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supervised_logits = supervised_logits
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if "labels" in inputs:
-            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        # Only the slot positions go through the LM head: (B, S, V) logits instead of (B, T, V).
+            if not self.supervised_logits:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return self._token_loss(model, inputs, return_outputs, num_items_in_batch)
+        keep = inputs["slot_positions"] if self.supervised_logits else 0
         outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
-                        logits_to_keep=inputs["slot_positions"])
-        kl = choice_kl(outputs.logits, inputs["choice_ids"], inputs["choice_mask"], inputs["targets"])
+                        logits_to_keep=keep)
+        logits = outputs.logits
+        if not self.supervised_logits:  # (B, T, V) -> (B, S, V) at the slot positions
+            logits = torch.take_along_dim(logits, inputs["slot_positions"][..., None], dim=1)
+        kl = choice_kl(logits, inputs["choice_ids"], inputs["choice_mask"], inputs["targets"])
         # Mean over the answer slots of this micro-batch; the Trainer divides by grad_accum.
         loss = kl[inputs["slot_mask"]].mean()
+        return (loss, outputs) if return_outputs else loss
+
+    def _token_loss(self, model, inputs, return_outputs, num_items_in_batch):
+        """sft loss with the LM head at the supervised positions only (`token_cross_entropy`),
+        normalised and scaled as `Trainer.compute_loss` would normalise the model's own loss."""
+        mask = next_token_mask(inputs["labels"])
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                        logits_to_keep=mask)
+        normalised = self.model_accepts_loss_kwargs and num_items_in_batch is not None
+        loss = token_cross_entropy(outputs.logits, inputs["labels"], mask,
+                                   num_items_in_batch if normalised else None)
+        if normalised and self.args.average_tokens_across_devices:
+            # as Trainer.compute_loss: num_items_in_batch counts every process's tokens
+            loss = loss * (self.accelerator.num_processes // self.get_tp_size()
+                           if self.args.n_gpu <= 1 else self.args.n_gpu)
         return (loss, outputs) if return_outputs else loss
 
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
@@ -475,9 +534,22 @@ def add_lora(model, cfg: TrainConfig):
     return model
 
 
+def resolved_precision(precision: str, cuda: bool | None = None, flags: frozenset[str] | None = None) -> str:
+    """fp32, bf16 or fp16 for `precision`; auto -> bf16 mixed precision where the hardware runs bfloat16
+    natively (CUDA, or a CPU with AMX or avx512_bf16: `ppt_bench.models.resolve_dtype`), else fp32
+    (emulated bfloat16 is slower than float32)."""
+    from ppt_bench.models import resolve_dtype
+
+    if precision != "auto":
+        return precision
+    device = "cuda" if (torch.cuda.is_available() if cuda is None else cuda) else "cpu"
+    return "bf16" if resolve_dtype("auto", device, flags) == "bfloat16" else "fp32"
+
+
 def training_arguments(cfg: TrainConfig, has_eval: bool) -> TrainingArguments:
     """The Trainer's settings from the config (accelerate/DeepSpeed/FSDP come from `accelerate launch`)."""
     evaluate_during = has_eval and cfg.eval_steps > 0
+    precision = resolved_precision(cfg.precision)
     return TrainingArguments(
         output_dir=str(Path(cfg.out_dir) / "checkpoints"), seed=cfg.seed, data_seed=cfg.seed,
         num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
@@ -485,7 +557,8 @@ def training_arguments(cfg: TrainConfig, has_eval: bool) -> TrainingArguments:
         gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay, lr_scheduler_type=cfg.lr_scheduler,
         warmup_steps=cfg.warmup_ratio, max_grad_norm=cfg.max_grad_norm,
-        bf16=cfg.precision == "bf16", fp16=cfg.precision == "fp16",
+        bf16=precision == "bf16", fp16=precision == "fp16",
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         # passed only when on: transformers 5.x warns that the name is deprecated
         **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),
         logging_steps=cfg.logging_steps, logging_first_step=True,
@@ -637,7 +710,7 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     # train (resuming from the newest checkpoint when there is one)
     trainer = ChoiceTrainer(model=model, args=args, data_collator=Collator(tokenizer.pad_token_id),
                             train_dataset=train_set, eval_dataset=eval_set or None,
-                            processing_class=tokenizer)
+                            processing_class=tokenizer, supervised_logits=cfg.supervised_logits)
     checkpoints = Path(args.output_dir)
     resume = get_last_checkpoint(str(checkpoints)) if cfg.resume and checkpoints.is_dir() else None
     if resume:
@@ -670,7 +743,8 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     save_final(trainer, tokenizer, cfg, out_dir)
     if trainer.is_world_process_zero():
         write_loss_curve(trainer.state.log_history, out_dir)
-        record = {"command": command, "config": asdict(cfg), "chat_template": chat, "n_train": len(train_set),
+        record = {"command": command, "config": asdict(cfg), "chat_template": chat,
+                  "precision": resolved_precision(cfg.precision), "n_train": len(train_set),
                   "n_eval": len(eval_set), "resumed_from": resume, **provenance()}
         write_json_atomic(out_dir / "train_config.json", record)
         write_json_atomic(out_dir / "metrics.json", metrics)  # last: marks the run finished

@@ -307,6 +307,7 @@ def run_commands(run: RunRecord) -> list[str]:
     trained = Path(run.model) / "train_config.json"
     if trained.is_file():
         record = json.loads(trained.read_text())
+        commands.append(data_command(record.get("config") or {}))
         commands.append(record.get("command") or train_command(record.get("config") or {}))
     groups: dict[tuple, list[str]] = {}
     for path in sorted(Path(run.path).glob("*/results.json")):
@@ -321,6 +322,15 @@ def run_commands(run: RunRecord) -> list[str]:
         flags = (f" --size {size}" if size and size != "full" else "") + (f" --limit {limit}" if limit else "")
         commands.append(f"ppt-bench eval --model {run.model} --tasks {','.join(tasks)}{flags} --out {run.path}")
     return commands
+
+
+def data_command(config: dict) -> str:
+    """The command that wrote a training run's data file: the config's `data_command` when it writes
+    that file (its `--out` is the config's `data`), else a comment naming the file."""
+    data, command = config.get("data") or "", config.get("data_command") or ""
+    if command and data and shlex.split(command)[-2:] == ["--out", data]:
+        return command
+    return f"# training data {data or '?'}: the command that wrote it was not recorded"
 
 
 def _override(value) -> str:

@@ -217,7 +217,10 @@ def test_run_commands_remake_the_run(make_run, tmp_path):
 
     model_dir = tmp_path / "trained"
     model_dir.mkdir()
-    (model_dir / "train_config.json").write_text(json.dumps({"command": "ppt-bench train --recipe r.yaml"}))
+    data_command = "ppt-bench generate scenarios --n 9 --seed 0 --split train --out runs/data/s.jsonl"
+    (model_dir / "train_config.json").write_text(json.dumps({
+        "command": "ppt-bench train --recipe r.yaml",
+        "config": {"data": "runs/data/s.jsonl", "data_command": data_command}}))
     run_dir = make_run(tmp_path / "runs", str(model_dir), 0.5, tasks=("bt_flight", "ppt_motifs_heldout"))
     twin = run_dir / "bt_flight_calib"
     twin.mkdir()
@@ -228,6 +231,7 @@ def test_run_commands_remake_the_run(make_run, tmp_path):
     run = read_run(run_dir)
     assert set(run.tasks) == {"bt_flight", "ppt_motifs_heldout"}  # the twin is not ranked
     assert run_commands(run) == [
+        data_command,
         "ppt-bench train --recipe r.yaml",
         f"ppt-bench eval --model {model_dir} --tasks bt_flight,bt_flight_calib --size quick --out {run_dir}",
         f"ppt-bench eval --model {model_dir} --tasks ppt_motifs_heldout --limit 7 --out {run_dir}"]
@@ -244,6 +248,15 @@ def test_intervals_are_clipped_to_the_metric_range():
     assert MetricValue(0.5, 0.1, True).interval(bounds=metric_range("acc_r3")) == pytest.approx((0.304, 0.696))
     assert _cell_text(Cell(0.5, 0.304, 0.696)) == "0.500 ± 0.196"
     assert _cell_text(Cell(0.95, 0.754, 1.0)) == "0.950 [0.754, 1.000]"
+
+
+def test_a_data_command_that_writes_another_file_is_not_shown():
+    from ppt_bench.report.leaderboard import data_command
+
+    command = "ppt-bench generate dialogues --domain flight --teacher bayesian --users 384 --seed 0 --out a.jsonl"
+    assert data_command({"data": "a.jsonl", "data_command": command}) == command
+    assert data_command({"data": "b.jsonl", "data_command": command}).startswith("# training data b.jsonl")
+    assert data_command({"data": "b.jsonl"}).startswith("# training data b.jsonl")
 
 
 def test_train_command_is_rebuilt_from_a_recorded_configuration():

@@ -167,8 +167,9 @@ def test_hard_label_targets(train_module, tiny, data_files):
 def test_each_objective_lowers_its_loss(train_module, tiny_model_dir, data_files, tmp_path, objective, data):
     out = tmp_path / "out"
     # sft falls fastest (from ~log V): fewer steps keep the test quick
+    # shuffled batches: length-grouped ones of 4 noisy hard labels make the per-epoch means too noisy
     cfg = run_config(train_module, tiny_model_dir, data_files[data], out, objective=objective,
-                     eval_fraction=0.25, max_steps=12 if objective == "sft" else 24)
+                     eval_fraction=0.25, max_steps=12 if objective == "sft" else 24, group_by_length=False)
     metrics = train_module.main(cfg)
     losses = logged_losses(out)
     assert len(losses) == cfg.max_steps
@@ -299,3 +300,73 @@ def test_checkpoints_are_bounded(train_module, tiny_model_dir, data_files, tmp_p
     train_module.main(run_config(train_module, tiny_model_dir, data_files["scenarios"], long, max_steps=6,
                                  save_steps=2, save_total_limit=5))
     assert [p.name for p in (long / "checkpoints").iterdir()] == ["checkpoint-6"]
+
+
+# ------------------------------------------------------------------------------------- speed and memory
+
+def _loss_and_grads(trainer, model, batch, num_items):
+    model.zero_grad()
+    loss = trainer.compute_loss(model, dict(batch), num_items_in_batch=num_items)
+    loss.backward()
+    grads = {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad()
+    return loss.item(), grads
+
+
+@pytest.mark.parametrize("objective, data", [
+    ("sft", "bayesian"), ("soft_teaching", "bayesian"), ("soft_label", "scenarios"), ("hard_label", "scenarios")])
+def test_supervised_logits_give_the_plain_loss_and_gradients(train_module, tiny, data_files, tmp_path,
+                                                             objective, data):
+    """In float32 the LM head at the supervised positions only gives the loss and gradients of the
+    plain path (logits at every position), with and without the Trainer's token count, on a padded
+    batch; and it really runs the head at fewer positions."""
+    from transformers import TrainingArguments
+
+    model, tokenizer, chat = tiny
+    records = [json.loads(line) for line in data_files[data].read_text().splitlines()[:3]]
+    if data == "scenarios":
+        examples = [train_module.scenario_example(r, tokenizer, chat, objective, "outcome", 4096) for r in records]
+    else:  # three lengths: padding, and conversations cut inside their turns
+        examples = [train_module.conversation_example(r, tokenizer, objective, n)
+                    for r, n in zip(records, (4096, 300, 180), strict=True)]
+    batch = train_module.Collator(tokenizer.pad_token_id)(examples)
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    trainer = train_module.ChoiceTrainer(model=model, args=args, processing_class=tokenizer)
+    head_rows = []
+    hook = model.get_output_embeddings().register_forward_hook(
+        lambda _module, inputs, _output: head_rows.append(inputs[0].shape[:-1].numel()))
+    counts = [None]
+    if objective == "sft":
+        counts.append(int((batch["labels"][:, 1:] != train_module.IGNORE).sum()))
+    try:
+        for num_items in counts:
+            trainer.supervised_logits = False
+            plain_loss, plain_grads = _loss_and_grads(trainer, model, batch, num_items)
+            trainer.supervised_logits = True
+            loss, grads = _loss_and_grads(trainer, model, batch, num_items)
+            assert loss == pytest.approx(plain_loss, rel=1e-6)
+            assert grads.keys() == plain_grads.keys()
+            for name, grad in grads.items():
+                torch.testing.assert_close(grad, plain_grads[name], rtol=1e-5, atol=1e-7, msg=name)
+    finally:
+        hook.remove()
+    n_positions = batch["input_ids"].numel()
+    assert head_rows[0::2] == [n_positions] * len(counts)  # plain: every position
+    assert all(rows < n_positions / 2 for rows in head_rows[1::2])
+
+
+def test_precision_auto_is_bf16_only_where_it_is_native(train_module):
+    resolve = train_module.resolved_precision
+    assert resolve("auto", cuda=False, flags=frozenset({"avx2", "avx512f"})) == "fp32"
+    assert resolve("auto", cuda=False, flags=frozenset({"amx_bf16"})) == "bf16"
+    assert resolve("auto", cuda=False, flags=frozenset({"avx512_bf16"})) == "bf16"
+    assert resolve("auto", cuda=True, flags=frozenset()) == "bf16"
+    assert resolve("fp16", cuda=False, flags=frozenset()) == "fp16"
+    assert resolve("fp32", cuda=True, flags=frozenset({"amx_bf16"})) == "fp32"
+
+
+def test_length_grouped_batches_are_the_default(train_module, tiny_model_dir, data_files, tmp_path):
+    cfg = run_config(train_module, tiny_model_dir, data_files["scenarios"], tmp_path)
+    assert train_module.training_arguments(cfg, has_eval=False).train_sampling_strategy == "group_by_length"
+    plain = run_config(train_module, tiny_model_dir, data_files["scenarios"], tmp_path, group_by_length=False)
+    assert train_module.training_arguments(plain, has_eval=False).train_sampling_strategy == "random"
