@@ -5,8 +5,10 @@ stopped by the static checks; the rest (`RUNTIME`) need the subprocess (memory, 
 story too long once rendered) and are stopped there. The parent-side classes (templates that would
 allocate, parser and range failures that used to escape as other exceptions, metadata of the wrong
 type or size, assignment to module attributes) are among the static ones. `REPLIES` are whole author
-replies for `scenario_from_reply` (size, fences, non-text), and `CHILD_RESULTS` are result lines a
-compromised child could print, for `result.parse_child_result`.
+replies for `scenario_from_reply` (size, fences, non-text); `CHILD_RESULTS` are result lines a
+compromised child could print, for `result.parse_child_result`; `CHILD_PROCESSES` are plain Python
+children (what an escaped program could do to the pipes) for `runner.exchange`.
+`python -m ppt_bench.programs.sandbox.audit` runs them all and measures the parent's memory.
 """
 
 from __future__ import annotations
@@ -168,3 +170,12 @@ CHILD_RESULTS: tuple[tuple[str, str, bytes], ...] = (
     ("not_json", "bad-result", b"pwned"),
 )
 VALID_EXAMPLE = _prog(_OK_BODY)
+
+CHILD_PROCESSES: tuple[tuple[str, str, str], ...] = (
+    ("stdout_flood", "output-limit", "import sys\nwhile True:\n    sys.stdout.buffer.write(b'x' * 2 ** 20)"),
+    ("stderr_flood", "output-limit", "import sys\nwhile True:\n    sys.stderr.buffer.write(b'x' * 2 ** 20)"),
+    ("one_huge_line", "output-limit", "import sys\nsys.stdout.buffer.write(b'[' * 2 ** 28)"),
+    ("never_ends", "timeout", "import time\ntime.sleep(3600)"),
+    ("grandchild_holds_pipes", "timeout",
+     "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])"),
+)

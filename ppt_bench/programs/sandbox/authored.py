@@ -55,7 +55,7 @@ FENCE = "```"
 
 
 def extract_code(text: str) -> str:
-    """The first fenced code block (```` ``` ```` or ```` ```python ````) of a reply, else the whole reply.
+    """The first fenced code block marked ```` ```python ```` or unmarked, else the whole reply.
 
     Linear in the reply (str.find only); a reply longer than MAX_REPLY_CHARS is rejected unread.
     """
@@ -66,14 +66,12 @@ def extract_code(text: str) -> str:
     start = text.find(FENCE)
     while start != -1:
         line_end = text.find("\n", start)
-        if line_end == -1:
+        end = text.find(FENCE, line_end + 1) if line_end != -1 else -1
+        if end == -1:
             break
         if text[start + len(FENCE):line_end].strip() in ("", "python"):
-            end = text.find(FENCE, line_end + 1)
-            if end != -1:
-                return text[line_end + 1:end]
-            break
-        start = text.find(FENCE, start + len(FENCE))
+            return text[line_end + 1:end]
+        start = text.find(FENCE, end + len(FENCE))  # skip the whole block in another language
     return text
 
 
