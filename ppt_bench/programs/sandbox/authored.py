@@ -101,7 +101,11 @@ def scenario_from_source(source: str, seed: int, scenario_id: str, author: str =
     result = run_in_sandbox(spec, seed)
     choices = Choices(spec.choices, spec.edges)
     shown = {name: _show(value) for name, value in result.observations.items()}
-    story = render_template(spec.story_parts, shown, MAX_RENDERED_STORY_CHARS)
+    try:
+        story = render_template(spec.story_parts, shown, MAX_RENDERED_STORY_CHARS)
+    except Rejected as rejection:
+        rejection.usage = result.usage
+        raise
     soft = np.asarray(result.soft_label, dtype=np.float64)
     return Scenario(
         id=scenario_id, motif="authored", split="train", skin=author or "authored",
