@@ -1,16 +1,22 @@
 """LLM-authored programs: prompt an author with motif examples, validate, run in the sandbox, and turn
-accepted programs into scenarios. An author is any callable `prompt -> text`."""
+accepted programs into scenarios. An author is any callable `prompt -> text`.
+
+Each reply goes through `scenario_from_reply`, whose every step is bounded (`limits`), and a batch
+(`author_scenarios`) counts each failure under a reason instead of stopping: `Rejected` reasons,
+`author-error:<Type>` when the author itself fails, `internal-error:<Type>` for anything else.
+"""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ppt_bench.programs.sandbox.validate import Rejected, validate_source
+from ppt_bench.programs.sandbox.limits import MAX_RENDERED_STORY_CHARS, MAX_REPLY_CHARS, Rejected
+from ppt_bench.programs.sandbox.template import render_template
+from ppt_bench.programs.sandbox.validate import validate_source
 
 Author = Callable[[str], str]
 
@@ -45,10 +51,28 @@ def author_prompt(index: int) -> str:
     return PROMPT.format(example=EXAMPLE, topic=TOPICS[index % len(TOPICS)])
 
 
+FENCE = "```"
+
+
 def extract_code(text: str) -> str:
-    """The first fenced code block of a reply (or the whole reply if it has none)."""
-    match = re.search(r"```(?:python)?\s*\n(.*?)```", text, flags=re.DOTALL)
-    return match.group(1) if match else text
+    """The first fenced code block marked ```` ```python ```` or unmarked, else the whole reply.
+
+    Linear in the reply (str.find only); a reply longer than MAX_REPLY_CHARS is rejected unread.
+    """
+    if type(text) is not str:
+        raise Rejected("bad-reply", f"the author returned {type(text).__name__}, not text")
+    if len(text) > MAX_REPLY_CHARS:
+        raise Rejected("too-long", f"reply of {len(text)} characters (max {MAX_REPLY_CHARS})")
+    start = text.find(FENCE)
+    while start != -1:
+        line_end = text.find("\n", start)
+        end = text.find(FENCE, line_end + 1) if line_end != -1 else -1
+        if end == -1:
+            break
+        if text[start + len(FENCE):line_end].strip() in ("", "python"):
+            return text[line_end + 1:end]
+        start = text.find(FENCE, end + len(FENCE))  # skip the whole block in another language
+    return text
 
 
 @dataclass(frozen=True)
@@ -76,7 +100,12 @@ def scenario_from_source(source: str, seed: int, scenario_id: str, author: str =
     spec = validate_source(source)
     result = run_in_sandbox(spec, seed)
     choices = Choices(spec.choices, spec.edges)
-    story = spec.story.format(**{k: _show(v) for k, v in result.observations.items()})
+    shown = {name: _show(value) for name, value in result.observations.items()}
+    try:
+        story = render_template(spec.story_parts, shown, MAX_RENDERED_STORY_CHARS)
+    except Rejected as rejection:
+        rejection.usage = result.usage
+        raise
     soft = np.asarray(result.soft_label, dtype=np.float64)
     return Scenario(
         id=scenario_id, motif="authored", split="train", skin=author or "authored",
@@ -87,7 +116,13 @@ def scenario_from_source(source: str, seed: int, scenario_id: str, author: str =
         seed=int(seed), query_value=float(result.answer))
 
 
+def scenario_from_reply(reply: str, seed: int, scenario_id: str, author: str = ""):
+    """`scenario_from_source` of the reply's code block (raises Rejected)."""
+    return scenario_from_source(extract_code(reply), seed, scenario_id, author)
+
+
 def _show(value) -> str:
+    """An observation as the story shows it (values are checked numbers or shallow lists of them)."""
     if isinstance(value, list):
         return ", ".join(_show(v) for v in value)
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -101,12 +136,16 @@ def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "auth
     for index in tqdm(range(n), desc="programs", disable=not progress):
         try:
             text = author(author_prompt(index))
+        except Rejected as rejection:  # e.g. a reply over the size limit
+            reasons[rejection.reason] += 1
+            continue
         except Exception as error:  # an author failing is counted, not fatal
             reasons[f"author-error:{type(error).__name__}"] += 1
             continue
         try:
-            accepted.append(scenario_from_source(extract_code(text), seed * 100_003 + index,
-                                                 f"authored-{seed}-{index:05d}", name))
+            accepted.append(scenario_from_reply(text, seed * 100_003 + index, f"authored-{seed}-{index:05d}", name))
         except Rejected as rejection:
             reasons[rejection.reason] += 1
+        except Exception as error:  # a bug must not end the batch either; it is counted and named
+            reasons[f"internal-error:{type(error).__name__}"] += 1
     return accepted, AuthoringReport(n, len(accepted), dict(reasons))

@@ -7,6 +7,10 @@ import json
 import urllib.request
 from collections.abc import Sequence
 
+from ppt_bench.programs.sandbox.limits import MAX_REPLY_CHARS, Rejected
+
+MAX_RESPONSE_BYTES = 8 * MAX_REPLY_CHARS  # the JSON around a reply, escapes included
+
 
 def scripted_author(replies: Sequence[str]):
     """Replies in turn (cycling): for tests and demos."""
@@ -21,7 +25,11 @@ def scripted_author(replies: Sequence[str]):
 
 
 def openai_author(url: str, model: str = "default", max_tokens: int = 600, timeout: float = 120.0):
-    """POST {url}/v1/chat/completions (OpenAI-compatible) and return the message text."""
+    """POST {url}/v1/chat/completions (OpenAI-compatible) and return the message text.
+
+    At most MAX_RESPONSE_BYTES of the response are read (a longer one is rejected as `too-long`), and
+    `timeout` bounds each socket operation.
+    """
     endpoint = url.rstrip("/") + ("/chat/completions" if url.rstrip("/").endswith("/v1") else "/v1/chat/completions")
 
     def author(prompt: str) -> str:
@@ -29,7 +37,10 @@ def openai_author(url: str, model: str = "default", max_tokens: int = 600, timeo
                            "max_tokens": max_tokens, "temperature": 0.8}).encode()
         request = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read())["choices"][0]["message"]["content"]
+            raw = response.read(MAX_RESPONSE_BYTES + 1)
+        if len(raw) > MAX_RESPONSE_BYTES:
+            raise Rejected("too-long", f"server response over {MAX_RESPONSE_BYTES} bytes")
+        return json.loads(raw)["choices"][0]["message"]["content"]
 
     return author
 
