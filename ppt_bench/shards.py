@@ -10,20 +10,25 @@ A shard's output (a data file, or an eval run directory) is finished when its ma
      "ppt_bench_version": "..."}
 
 `config` is the command's resolved options except `--shard` and `--out`; shards merge only when kind
-and config are equal and the shards 0..n-1 are each there once (`check_shards`).
+and config are equal and the shards 0..n-1 are each there once (`check_shards`). `counts` (optional)
+are per-shard tallies that the merge adds up (e.g. rejected programs by reason).
+
+Record shards (dialogues, programs) hold one JSON line per kept item, ``{"index": j, "line": TEXT}``,
+TEXT being the exact line the unsharded command writes for item j; `merge_record_shards` writes the
+lines in index order, so the merged file is byte-for-byte the unsharded one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ppt_bench.errors import PPTBenchError
-from ppt_bench.io import write_json_atomic
+from ppt_bench.io import atomic_open, write_json_atomic
 
 KINDS = ("scenarios", "dialogues", "programs", "eval")
 MANIFEST_SUFFIX = ".shard.json"
@@ -79,12 +84,14 @@ class ShardManifest:
     shard: Shard
     items: int
     sha256: str | None = None  # of the data file; None for an eval run directory
+    counts: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         from ppt_bench import __version__
 
         return {"kind": self.kind, "config": dict(self.config), "shard": [self.shard.index, self.shard.count],
-                "items": self.items, "sha256": self.sha256, "ppt_bench_version": __version__}
+                "items": self.items, "sha256": self.sha256, "counts": dict(self.counts),
+                "ppt_bench_version": __version__}
 
 
 def manifest_path(output: Path | str) -> Path:
@@ -107,14 +114,16 @@ def jsonable_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(dict(config), default=str))
 
 
-def write_manifest(output: Path | str, kind: str, config: Mapping[str, Any], shard: Shard, items: int) -> Path:
+def write_manifest(output: Path | str, kind: str, config: Mapping[str, Any], shard: Shard, items: int,
+                   counts: Mapping[str, int] | None = None) -> Path:
     """Mark `output` as a finished shard (atomically; a data file's sha256 is recorded)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     output = Path(output)
     sha = None if output.is_dir() else file_sha256(output)
     path = manifest_path(output)
-    write_json_atomic(path, ShardManifest(kind, jsonable_config(config), shard, items, sha).to_json())
+    write_json_atomic(path, ShardManifest(kind, jsonable_config(config), shard, items, sha,
+                                          dict(counts or {})).to_json())
     return path
 
 
@@ -127,7 +136,8 @@ def read_manifest(output: Path | str) -> ShardManifest:
     try:
         record = json.loads(path.read_text())
         manifest = ShardManifest(kind=record["kind"], config=record["config"], shard=Shard(*record["shard"]),
-                                 items=int(record["items"]), sha256=record.get("sha256"))
+                                 items=int(record["items"]), sha256=record.get("sha256"),
+                                 counts=dict(record.get("counts") or {}))
     except FileNotFoundError:
         raise ShardError(f"{output} is not a finished shard (no {path.name}): rerun its command with --shard") \
             from None
@@ -168,3 +178,53 @@ def check_shards(outputs: Sequence[Path | str]) -> list[tuple[Path, ShardManifes
     if missing:
         raise ShardError(f"missing shard(s) {', '.join(f'{i}/{first.shard.count}' for i in missing)}")
     return sorted(shards, key=lambda item: item[1].shard.index)
+
+
+RECORD_KINDS = ("dialogues", "programs")
+
+
+def record_line(index: int, line: str) -> str:
+    """A record shard's line for item `index` whose unsharded line is `line` (without its newline)."""
+    return json.dumps({"index": index, "line": line}, ensure_ascii=False) + "\n"
+
+
+def write_record_shard(path: Path | str, kind: str, config: Mapping[str, Any], shard: Shard,
+                       records: Iterable[tuple[int, str]], counts: Mapping[str, int] | None = None) -> int:
+    """Write `(index, line)` records of `shard` atomically, then its manifest; returns the count."""
+    count = 0
+    with atomic_open(path) as handle:
+        for index, line in records:
+            if not shard.owns(index):
+                raise ValueError(f"item {index} is not in shard {shard}")
+            handle.write(record_line(index, line))
+            count += 1
+    write_manifest(path, kind, config, shard, count, counts)
+    return count
+
+
+def merge_record_shards(outputs: Sequence[Path | str], out: Path | str) -> tuple[int, dict[str, int]]:
+    """Join record shards into `out` (atomically): their lines in index order. Returns the number of
+    lines and the summed `counts`."""
+    checked = check_shards(outputs)
+    kind = checked[0][1].kind
+    if kind not in RECORD_KINDS:
+        raise ShardError(f"{checked[0][0]} is a {kind} shard, not one of {', '.join(RECORD_KINDS)}")
+    lines: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    for path, manifest in checked:
+        with path.open(encoding="utf-8") as handle:
+            records = [json.loads(raw) for raw in handle if raw.strip()]
+        if len(records) != manifest.items:
+            raise ShardError(f"{path} holds {len(records)} of its {manifest.items} records; rerun shard "
+                             f"{manifest.shard}")
+        for record in records:
+            index = int(record["index"])
+            if not manifest.shard.owns(index) or index in lines:
+                raise ShardError(f"{path}: item {index} does not belong to shard {manifest.shard}")
+            lines[index] = record["line"]
+        for key, value in manifest.counts.items():
+            counts[key] = counts.get(key, 0) + int(value)
+    with atomic_open(out) as handle:
+        for index in sorted(lines):
+            handle.write(lines[index] + "\n")
+    return len(lines), counts

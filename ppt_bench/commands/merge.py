@@ -41,6 +41,7 @@ def execute(args: argparse.Namespace) -> int:
     else:
         from ppt_bench.shards import merge_record_shards
 
-        count = merge_record_shards(args.shards, args.out)
-        print(f"merged {len(args.shards)} {kind} shards: {count} records in {args.out}")
+        count, counts = merge_record_shards(args.shards, args.out)
+        tallies = "".join(f", {key}: {value}" for key, value in sorted(counts.items()))
+        print(f"merged {len(args.shards)} {kind} shards: {count} records in {args.out}{tallies}")
     return 0

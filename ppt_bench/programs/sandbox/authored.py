@@ -1,18 +1,22 @@
 """LLM-authored programs: prompt an author with motif examples, validate, run in the sandbox, and turn
-accepted programs into scenarios. An author is any callable `prompt -> text`."""
+accepted programs into scenarios. An author is any callable `(prompt, seed) -> text`.
+
+Request `index` of a run with `seed` uses prompt `author_prompt(index)` and seed `request_seed(seed,
+index)`, for the author and for the sandbox run, so a request's result does not depend on the others
+and a shard (`indices`, the requests index % n == i) asks exactly what the unsharded run asks."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ppt_bench.programs.sandbox.validate import Rejected, validate_source
 
-Author = Callable[[str], str]
+Author = Callable[[str, int], str]
 
 EXAMPLE = '''STORY = "Ada took {shots} free throws... she made {made} of 12."
 QUESTION = "What is Ada's true free-throw success rate?"
@@ -39,6 +43,10 @@ Topic idea: {topic}. Reply with one ```python block only.
 
 TOPICS = ("cooking times", "sports scores", "weather", "commuting", "gardening", "online shopping",
           "wildlife counts", "exam results", "factory quality", "music practice")
+
+
+def request_seed(seed: int, index: int) -> int:
+    return seed * 100_003 + index
 
 
 def author_prompt(index: int) -> str:
@@ -93,20 +101,23 @@ def _show(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "author", progress: bool = False):
-    """Ask `author` for n programs; return (accepted scenarios, AuthoringReport)."""
+def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "author", progress: bool = False,
+                     indices: Sequence[int] | None = None):
+    """Ask `author` for programs 0..n-1 (or only `indices` of them); return (accepted scenarios,
+    AuthoringReport)."""
     from tqdm import tqdm
 
+    indices = range(n) if indices is None else indices
     accepted, reasons = [], Counter()
-    for index in tqdm(range(n), desc="programs", disable=not progress):
+    for index in tqdm(indices, desc="programs", disable=not progress):
         try:
-            text = author(author_prompt(index))
+            text = author(author_prompt(index), request_seed(seed, index))
         except Exception as error:  # an author failing is counted, not fatal
             reasons[f"author-error:{type(error).__name__}"] += 1
             continue
         try:
-            accepted.append(scenario_from_source(extract_code(text), seed * 100_003 + index,
+            accepted.append(scenario_from_source(extract_code(text), request_seed(seed, index),
                                                  f"authored-{seed}-{index:05d}", name))
         except Rejected as rejection:
             reasons[rejection.reason] += 1
-    return accepted, AuthoringReport(n, len(accepted), dict(reasons))
+    return accepted, AuthoringReport(len(indices), len(accepted), dict(reasons))
