@@ -45,9 +45,14 @@ def shard_samples(loaded: Mapping[str, Any], limit: int | None, shard: Shard, ta
 
 def shard_config(model_identity: Mapping[str, Any], tasks: Sequence[str], sizes: Mapping[str, str],
                  limit: int | None, protocol: str, include_path: Path) -> dict[str, Any]:
-    """What every shard of one evaluation shares (its manifest's `config`)."""
+    """What every shard of one evaluation shares (its manifest's `config`). The default task folder is
+    recorded as None, so shards run from checkouts at different paths merge (the tasks' versions and
+    documents are compared per task anyway)."""
+    from ppt_bench.harness.evaluate import TASKS_DIR
+
+    folder = None if Path(include_path).resolve() == TASKS_DIR.resolve() else str(include_path)
     return {**model_identity, "tasks": list(tasks), "sizes": dict(sizes), "limit": limit, "protocol": protocol,
-            "include_path": str(include_path)}
+            "include_path": folder}
 
 
 def _read_samples(path: Path) -> list[dict[str, Any]]:
@@ -59,10 +64,11 @@ def _without_shard(identity: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in identity.items() if key != "shard"}
 
 
-def _loaded_tasks(task: str, include_path: Path, size: str | None) -> dict[str, Any]:
+def _loaded_tasks(task: str, include_path: str | None, size: str | None) -> dict[str, Any]:
     """lm-eval Task objects of `task` (for its aggregation functions), without a model."""
-    from ppt_bench.harness.evaluate import task_manager
+    from ppt_bench.harness.evaluate import TASKS_DIR, task_manager
 
+    include_path = TASKS_DIR if include_path is None else Path(include_path)
     defaults = task not in task_manager(include_path, None).all_tasks
     return task_manager(include_path, size, defaults).load([task])["tasks"]
 
@@ -91,7 +97,7 @@ def _merge_task(task: str, shard_dirs: Sequence[Path], out: Path, config: Mappin
         if why is not None:
             raise ShardError(f"{path}/{task} and {shard_dirs[0]}/{task} differ ({why})")
     merged = json.loads(json.dumps(states[0].results))
-    loaded = _loaded_tasks(task, Path(config["include_path"]), config["sizes"].get(task))
+    loaded = _loaded_tasks(task, config["include_path"], config["sizes"].get(task))
     samples_out: dict[str, list[dict[str, Any]]] = {}
     for name in merged["results"]:
         if name not in loaded:
