@@ -9,7 +9,7 @@ from ppt_bench.programs import write_scenarios
 from ppt_bench.programs.scenario_shards import merge_scenario_shards, write_scenario_shard
 from ppt_bench.shards import Shard, ShardError, manifest_path
 
-# n, seed and cap chosen so that both rules fire across shards: the unsharded run redraws
+# n, seed and cap chosen so that the cap fires across shards: the unsharded run redraws
 # degenerate items over the cap (checked below), which no single shard can decide alone.
 N, SEED, FRACTION = 30, 0, 0.02
 
