@@ -48,6 +48,8 @@ COMMANDS: tuple[Command, ...] = (
             "ppt_bench.commands.leaderboard"),
     Command("figures", "draw the papers' figures from run directories", "ppt_bench.commands.figures"),
     Command("train", "fine-tune a model from a training recipe", "ppt_bench.commands.train"),
+    Command("merge", "join the shards of a `--shard i/n` run (generation files or eval run directories)",
+            "ppt_bench.commands.merge"),
     Command("data", "fetch, verify and locate external data sets", "ppt_bench.commands.data"),
     Command("models", "list, locate and install the embedded models", "ppt_bench.commands.models"),
 )

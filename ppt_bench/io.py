@@ -32,7 +32,8 @@ def atomic_open(path: Path | str, mode: str = "w") -> Iterator[IO]:
         raise
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """How the writers here store a value JSON lacks: numpy values as lists, anything else as its str."""
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return value.tolist()
     return str(value)
@@ -46,7 +47,7 @@ def write_text_atomic(path: Path | str, text: str) -> None:
 def write_json_atomic(path: Path | str, payload: Any) -> None:
     """JSON with indentation; numpy values become lists, anything else unknown becomes its str."""
     with atomic_open(path) as handle:
-        json.dump(payload, handle, indent=2, default=_jsonable, ensure_ascii=False)
+        json.dump(payload, handle, indent=2, default=jsonable, ensure_ascii=False)
         handle.write("\n")
 
 
@@ -55,6 +56,6 @@ def write_jsonl_atomic(path: Path | str, records: Iterable[Any]) -> int:
     count = 0
     with atomic_open(path) as handle:
         for record in records:
-            handle.write(json.dumps(record, default=_jsonable, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(record, default=jsonable, ensure_ascii=False) + "\n")
             count += 1
     return count

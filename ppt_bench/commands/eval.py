@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from ppt_bench.commands._shard import add_shard_argument
 from ppt_bench.harness.sizes import SIZE_NAMES
 
 
@@ -53,6 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "model plays the assistant: its own recommendations and the user's feedback; "
                              "bt_flight, bt_hotel, bt_shopping, bt_*_official); --limit then keeps whole users")
     add_model_arguments(parser)
+    add_shard_argument(parser, "score each task's documents (after --limit)")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -67,7 +69,8 @@ def execute(args: argparse.Namespace) -> int:
     config = EvalConfig(model=args.model, tasks=tuple(sizes), sizes=sizes,
                         out_dir=args.out or default_run_dir(args.model), limit=args.limit,
                         batch_size=args.batch_size or default_batch_size(args.model), device=args.device,
-                        include_path=include_path, protocol=args.protocol, **model_options(args))
+                        include_path=include_path, protocol=args.protocol, shard=args.shard,
+                        **model_options(args))
     results = evaluate(config)
     print(results_table(results))
     print(f"results: {config.out_dir}")

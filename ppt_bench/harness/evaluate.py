@@ -30,7 +30,9 @@ from typing import Any
 
 from ppt_bench.errors import ConfigError
 from ppt_bench.harness import run_dir
+from ppt_bench.harness.eval_shards import KIND, shard_config, shard_samples
 from ppt_bench.io import write_json_atomic, write_jsonl_atomic
+from ppt_bench.shards import Shard
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class EvalConfig:
     dtype: str = "auto"                      # auto, float32 or bfloat16 (models.resolve_dtype)
     extra_model_args: dict[str, Any] = field(default_factory=dict)
     protocol: str = run_dir.DEFAULT_PROTOCOL  # run_dir.PROTOCOLS; "interactive": bt_interactive.TASKS only
+    shard: Shard | None = None  # score only documents j % n == i of each task (eval_shards.py)
 
     def __post_init__(self) -> None:
         if self.protocol not in run_dir.PROTOCOLS:
@@ -69,6 +72,9 @@ class EvalConfig:
             from ppt_bench.harness.bt_interactive import check_tasks
 
             check_tasks(self.tasks)
+            if self.shard is not None:
+                raise ConfigError("--shard works with the assistant-context protocol only (an interactive "
+                                  "run plays whole users in turn)")
         if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
                                        or self.limit < 1):
             raise ConfigError(f"--limit must be a positive integer, got {self.limit!r}")
@@ -188,9 +194,12 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
     pending: dict[str, tuple[Any, dict[str, Any]]] = {}
     for task in config.tasks:
         loaded, fields = _load_task(config, task, defaults)
+        if config.shard is not None:
+            shard_samples(loaded, config.limit, config.shard, task)  # refuses an empty shard before the model loads
         identity = {**model_identity, "task": task, **fields,
                     "size": config.sizes.get(task) or "full",  # no size given: the builders' default
-                    "limit": config.limit, "protocol": config.protocol}
+                    "limit": config.limit, "protocol": config.protocol,
+                    "shard": None if config.shard is None else [config.shard.index, config.shard.count]}
         state = run_dir.read_task_state(out_dir, task)
         if state.results is not None:
             why = run_dir.identity_difference(state.results.get("ppt_bench", {}).get("identity"), identity)
@@ -208,6 +217,7 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
     write_json_atomic(out_dir / "run.json", {
         **model_identity, "tasks": tasks, "config": asdict(config), **provenance()})
     if not pending:
+        _mark_shard(config, model_identity, results)
         return results
 
     progress(f"loading {config.model} ({backend}) ...")
@@ -223,13 +233,27 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
             output = evaluate_interactive(lm, loaded[task], task, size or "full", config.limit, chat,
                                           out_dir / task, identity, progress)
         else:
+            samples = None if config.shard is None else shard_samples(loaded, config.limit, config.shard, task)
             output = lm_eval.simple_evaluate(
-                model=lm, tasks=list(loaded.values()), limit=config.limit, log_samples=True,
+                model=lm, tasks=list(loaded.values()), limit=None if samples else config.limit,
+                samples=samples, log_samples=True,
                 apply_chat_template=chat, task_manager=task_manager(config.include_path, size, defaults))
         results[task] = write_task_output(out_dir, task, output, {
             "model": config.model, "model_args": model_args, "size": size, "limit": config.limit,
             "protocol": config.protocol, "identity": identity})
+    _mark_shard(config, model_identity, results)
     return results
+
+
+def _mark_shard(config: EvalConfig, model_identity: dict[str, Any], results: dict[str, Any]) -> None:
+    """Write the shard manifest of a sharded run once every task is finished."""
+    if config.shard is None:
+        return
+    from ppt_bench.shards import write_manifest
+
+    items = sum(counts["effective"] for output in results.values() for counts in output["n-samples"].values())
+    write_manifest(config.out_dir, KIND, shard_config(model_identity, config.tasks, config.sizes, config.limit,
+                                                      config.protocol, config.include_path), config.shard, items)
 
 
 def write_task_output(out_dir: Path, task: str, output: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ the evaluation asked for, key by key:
 
     model, backend, model_args (resolved: pretrained, gguf_file, dtype, ...), apply_chat_template,
     task, version (the task YAML's metadata.version), documents (sha256 of the task's documents),
-    size, limit, protocol ("assistant-context" or "interactive", see `PROTOCOLS`)
+    size, limit, protocol ("assistant-context" or "interactive", see `PROTOCOLS`),
+    shard ([i, n] for a `--shard i/n` run, see `eval_shards.py`; None otherwise)
 
 and when the file is whole: valid JSON with the task's metrics and one logged sample per evaluated
 document (`n-samples.effective` lines in each samples file). A run directory belongs to one model:
@@ -24,7 +25,7 @@ from typing import Any
 from ppt_bench.errors import ConfigError
 
 IDENTITY_KEYS = ("model", "backend", "model_args", "apply_chat_template", "task", "version", "documents",
-                 "size", "limit", "protocol")
+                 "size", "limit", "protocol", "shard")
 MODEL_KEYS = IDENTITY_KEYS[:4]
 # How a Bayesian-teaching task's earlier rounds are made (`ppt_bench/harness/bt_interactive.py`):
 #   assistant-context  the static lm-eval documents: earlier rounds show the Bayesian Assistant's
@@ -33,7 +34,7 @@ MODEL_KEYS = IDENTITY_KEYS[:4]
 PROTOCOLS = ("assistant-context", "interactive")
 DEFAULT_PROTOCOL = PROTOCOLS[0]
 # Identity keys added after runs were recorded without them, and the value those runs had.
-_LEGACY = {"protocol": DEFAULT_PROTOCOL}
+_LEGACY = {"protocol": DEFAULT_PROTOCOL, "shard": None}
 
 
 def recorded_protocol(identity: Mapping[str, Any] | None) -> str:

@@ -7,7 +7,7 @@ Public API (loaded lazily, so `import ppt_bench.programs` imports neither jax no
     Motif, Choices, Skin, LABELS
     Scenario                    frozen record; .to_json() / Scenario.from_json(line)
     make_scenario(motif, seed)  one scenario (program run + exact soft label)
-    generate_scenarios(n, seed, split, shard=(0, 1))   iterator of Scenario, deterministic
+    generate_scenarios(n, seed, split)                 iterator of Scenario, deterministic
     write_scenarios(path, n, seed, split, ...)         resumable JSONL / parquet writer
     read_scenarios(path)
     exact_choice_probs, generic_choice_probs, total_variation

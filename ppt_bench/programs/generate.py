@@ -4,15 +4,16 @@ Scenario `index` (0..n-1) of a run with `seed` uses motif ``motifs[index % M]`` 
 library order) and program seed ``derive_seed(seed, index, attempt)``. Attempt 0 is used unless the
 item must be redrawn (attempt 1, 2, ...):
 
-- its prompt duplicates one already written in this run (or shard), or
+- its prompt duplicates one already written in this run, or
 - it is degenerate (max soft label >= DEGENERATE_THRESHOLD) and the run already holds
   ``degenerate_fraction * (written + 1)`` degenerate items (so at every point of the file, degenerate
   items are at most that fraction, plus one).
 
 Items are produced in index order and the redraw decisions depend only on earlier items, so a run is
-a pure function of (n, seed, split, shard); a resumed run rebuilds the same state from the lines already
-in the file and continues exactly where an uninterrupted run would be. Sharding (`shard=(i, k)`: the
-indices with index % k == i) applies the duplicate and degenerate rules within each shard.
+a pure function of (n, seed, split, degenerate_fraction); a resumed run rebuilds the same state from the
+lines already in the file and continues exactly where an uninterrupted run would be. Sharded runs
+(`ppt_bench/programs/scenario_shards.py`) write each index's candidate draws instead, and their merge
+applies both rules over the whole run, so it equals the unsharded file.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ppt_bench.io import atomic_open
 from ppt_bench.programs.motifs import motifs_for_split
 from ppt_bench.programs.scenario import Scenario, derive_seed, make_scenario
 
@@ -78,19 +80,20 @@ class RunState:
         self.degenerate += is_degenerate(scenario)
 
 
-def shard_indices(n: int, shard: tuple[int, int] = (0, 1)) -> range:
-    part, parts = shard
-    if not (parts >= 1 and 0 <= part < parts):
-        raise ValueError(f"shard must be i/n with 0 <= i < n, got {part}/{parts}")
-    return range(part, n, parts)
-
-
-def scenario_at(seed: int, index: int, split: str, state: RunState) -> Scenario:
-    """The scenario written at `index`, given the run state before it (redraws as documented above)."""
+def draw(seed: int, index: int, split: str, attempt: int) -> Scenario:
+    """Attempt `attempt` at index `index`: a function of (seed, index, split, attempt) only."""
     motifs = motifs_for_split(split)
-    motif = motifs[index % len(motifs)]
+    return make_scenario(motifs[index % len(motifs)], derive_seed(seed, index, attempt), scenario_id(seed, index))
+
+
+def scenario_at(seed: int, index: int, split: str, state: RunState,
+                drawn: Sequence[Scenario] = ()) -> Scenario:
+    """The scenario written at `index`, given the run state before it (redraws as documented above).
+
+    `drawn` holds attempts 0, 1, ... already made (by a shard); later attempts are drawn here.
+    """
     for attempt in range(MAX_ATTEMPTS):
-        scenario = make_scenario(motif, derive_seed(seed, index, attempt), scenario_id(seed, index))
+        scenario = drawn[attempt] if attempt < len(drawn) else draw(seed, index, split, attempt)
         reason = state.accepts(scenario)
         if reason is None:
             return scenario
@@ -98,15 +101,15 @@ def scenario_at(seed: int, index: int, split: str, state: RunState) -> Scenario:
             state.redrawn_duplicates += 1
         else:
             state.redrawn_degenerate += 1
-    raise RuntimeError(f"motif {motif.name}: no acceptable scenario after {MAX_ATTEMPTS} attempts at {index}")
+    raise RuntimeError(f"motif {scenario.motif}: no acceptable scenario after {MAX_ATTEMPTS} attempts at {index}")
 
 
-def generate_scenarios(n: int, seed: int = 0, split: str = "train", *, shard: tuple[int, int] = (0, 1),
+def generate_scenarios(n: int, seed: int = 0, split: str = "train", *,
                        degenerate_fraction: float = DEGENERATE_FRACTION,
                        state: RunState | None = None) -> Iterator[Scenario]:
     """Yield the scenarios of a run in index order (skipping indices already in `state.done`)."""
     state = state or RunState(degenerate_fraction=degenerate_fraction)
-    for index in shard_indices(n, shard):
+    for index in range(n):
         if index in state.done:
             continue
         scenario = scenario_at(seed, index, split, state)
@@ -150,8 +153,7 @@ def _read_complete_lines(path: Path) -> tuple[list[Scenario], int]:
     return scenarios, good_bytes
 
 
-def resume_state(path: Path, seed: int, split: str, n: int, shard: tuple[int, int],
-                 degenerate_fraction: float) -> RunState:
+def resume_state(path: Path, seed: int, split: str, n: int, degenerate_fraction: float) -> RunState:
     """Rebuild the run state from a partial file; cut off a half-written last line."""
     from ppt_bench.errors import PPTBenchError
 
@@ -160,19 +162,19 @@ def resume_state(path: Path, seed: int, split: str, n: int, shard: tuple[int, in
         with path.open("r+b") as handle:
             handle.truncate(good_bytes)
     state = RunState(degenerate_fraction=degenerate_fraction)
-    expected = iter(shard_indices(n, shard))
+    expected = iter(range(n))
     motifs = motifs_for_split(split)
     for scenario in scenarios:
         file_seed, index = index_of_id(scenario.id)
         if file_seed != seed or index != next(expected, None) or scenario.motif != motifs[index % len(motifs)].name:
             raise PPTBenchError(f"{path} was written by a different run (id {scenario.id}); use another --out "
-                                f"or the same --seed/--split/--shard")
+                                f"or the same --seed/--split")
         state.add(scenario)
     return state
 
 
 def write_scenarios(path: str | os.PathLike, n: int, seed: int = 0, split: str = "train", *,
-                    shard: tuple[int, int] = (0, 1), fmt: str = "jsonl", progress: bool = True,
+                    fmt: str = "jsonl", progress: bool = True,
                     degenerate_fraction: float = DEGENERATE_FRACTION) -> GenerationReport:
     """Write (or finish) a run to `path`. JSONL lines are appended one whole line per write and flushed,
     so an interruption loses at most the line being written; parquet is converted from a JSONL
@@ -183,12 +185,12 @@ def write_scenarios(path: str | os.PathLike, n: int, seed: int = 0, split: str =
     final = Path(path)
     work = final if fmt == "jsonl" else final.with_name(final.name + ".partial.jsonl")
     work.parent.mkdir(parents=True, exist_ok=True)
-    state = resume_state(work, seed, split, n, shard, degenerate_fraction)
+    state = resume_state(work, seed, split, n, degenerate_fraction)
     resumed = state.written
-    total = len(shard_indices(n, shard))
+    total = n
     with work.open("a", encoding="utf-8") as handle, \
             tqdm(total=total, initial=resumed, desc="scenarios", disable=not progress, unit="sc") as bar:
-        for scenario in generate_scenarios(n, seed, split, shard=shard, state=state):
+        for scenario in generate_scenarios(n, seed, split, state=state):
             handle.write(scenario.to_json() + "\n")
             handle.flush()
             bar.update(1)
@@ -211,7 +213,8 @@ def write_parquet(jsonl_path: Path, parquet_path: Path) -> None:
             record = json.loads(line)
             record["program"] = json.dumps(record["program"], separators=(",", ":"))
             rows.append(record)
-    pd.DataFrame(rows).to_parquet(parquet_path, index=False)
+    with atomic_open(parquet_path, "wb") as handle:
+        pd.DataFrame(rows).to_parquet(handle, index=False)
 
 
 def read_scenarios(path: str | os.PathLike) -> list[Scenario]:

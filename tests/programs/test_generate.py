@@ -35,12 +35,6 @@ def test_no_duplicates_and_degenerate_cap():
     assert state.redrawn_degenerate > 0  # the cap was exercised
 
 
-def test_shards_cover_the_indices(tmp_path):
-    parts = [list(generate_scenarios(30, seed=1, split="all", shard=(i, 3))) for i in range(3)]
-    ids = sorted(i for part in parts for i in _ids(part))
-    assert ids == sorted(_ids(generate_scenarios(30, seed=1, split="all")))
-
-
 def test_resume_after_interruption(tmp_path):
     full = tmp_path / "full.jsonl"
     write_scenarios(full, 24, seed=2, split="all", progress=False)

@@ -58,7 +58,7 @@ def test_adversarial_set_with_sandbox_runs_in_a_fresh_parent():
 
 
 def test_batch_counts_every_failure_and_never_aborts(monkeypatch):
-    def failing_author(prompt):
+    def failing_author(prompt, seed):
         raise ConnectionError("server down")
 
     _, report = author_scenarios(failing_author, 2)
@@ -76,7 +76,7 @@ def test_batch_counts_every_failure_and_never_aborts(monkeypatch):
 
     real = authored.scenario_from_reply
     monkeypatch.setattr(authored, "scenario_from_reply", broken)
-    _, report = author_scenarios(lambda prompt: next(replies), 5)
+    _, report = author_scenarios(lambda prompt, seed: next(replies), 5)
     assert report.accepted == 0 and report.rejections == {
         "import": 1, "internal-error:KeyError": 1, "internal-error:RecursionError": 1,
         "internal-error:MemoryError": 1, "bad-reply": 1}

@@ -1,5 +1,9 @@
 """LLM-authored programs: prompt an author with motif examples, validate, run in the sandbox, and turn
-accepted programs into scenarios. An author is any callable `prompt -> text`.
+accepted programs into scenarios. An author is any callable `(prompt, seed) -> text`.
+
+Request `index` of a run with `seed` uses prompt `author_prompt(index)` and seed `request_seed(seed,
+index)`, for the author and for the sandbox run, so a request's result does not depend on the others
+and a shard (`indices`, the requests index % n == i) asks exactly what the unsharded run asks.
 
 Each reply goes through `scenario_from_reply`, whose every step is bounded (`limits`), and a batch
 (`author_scenarios`) counts each failure under a reason instead of stopping: `Rejected` reasons,
@@ -9,7 +13,7 @@ Each reply goes through `scenario_from_reply`, whose every step is bounded (`lim
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +22,7 @@ from ppt_bench.programs.sandbox.limits import MAX_RENDERED_STORY_CHARS, MAX_REPL
 from ppt_bench.programs.sandbox.template import render_template
 from ppt_bench.programs.sandbox.validate import validate_source
 
-Author = Callable[[str], str]
+Author = Callable[[str, int], str]
 
 EXAMPLE = '''STORY = "Ada took {shots} free throws... she made {made} of 12."
 QUESTION = "What is Ada's true free-throw success rate?"
@@ -45,6 +49,10 @@ Topic idea: {topic}. Reply with one ```python block only.
 
 TOPICS = ("cooking times", "sports scores", "weather", "commuting", "gardening", "online shopping",
           "wildlife counts", "exam results", "factory quality", "music practice")
+
+
+def request_seed(seed: int, index: int) -> int:
+    return seed * 100_003 + index
 
 
 def author_prompt(index: int) -> str:
@@ -128,14 +136,17 @@ def _show(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "author", progress: bool = False):
-    """Ask `author` for n programs; return (accepted scenarios, AuthoringReport)."""
+def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "author", progress: bool = False,
+                     indices: Sequence[int] | None = None):
+    """Ask `author` for programs 0..n-1 (or only `indices` of them); return (accepted scenarios,
+    AuthoringReport)."""
     from tqdm import tqdm
 
+    indices = range(n) if indices is None else indices
     accepted, reasons = [], Counter()
-    for index in tqdm(range(n), desc="programs", disable=not progress):
+    for index in tqdm(indices, desc="programs", disable=not progress):
         try:
-            text = author(author_prompt(index))
+            text = author(author_prompt(index), request_seed(seed, index))
         except Rejected as rejection:  # e.g. a reply over the size limit
             reasons[rejection.reason] += 1
             continue
@@ -143,9 +154,10 @@ def author_scenarios(author: Author, n: int, seed: int = 0, *, name: str = "auth
             reasons[f"author-error:{type(error).__name__}"] += 1
             continue
         try:
-            accepted.append(scenario_from_reply(text, seed * 100_003 + index, f"authored-{seed}-{index:05d}", name))
+            accepted.append(scenario_from_reply(text, request_seed(seed, index),
+                                                f"authored-{seed}-{index:05d}", name))
         except Rejected as rejection:
             reasons[rejection.reason] += 1
         except Exception as error:  # a bug must not end the batch either; it is counted and named
             reasons[f"internal-error:{type(error).__name__}"] += 1
-    return accepted, AuthoringReport(n, len(accepted), dict(reasons))
+    return accepted, AuthoringReport(len(indices), len(accepted), dict(reasons))

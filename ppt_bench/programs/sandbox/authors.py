@@ -1,5 +1,10 @@
-"""Authors: callables `prompt -> text`. A scripted one (tests), a local transformers model, or an
-OpenAI-compatible server (e.g. vLLM) reached with urllib only."""
+"""Authors: callables `(prompt, seed) -> text`. A scripted one (tests), a local transformers model, or an
+OpenAI-compatible server (e.g. vLLM) reached with urllib only.
+
+`seed` is the request's own seed (a function of the run seed and the request index), so a reply does
+not depend on which requests came before it: the shards of a `--shard i/n` run ask what the
+unsharded run asks.
+"""
 
 from __future__ import annotations
 
@@ -13,28 +18,26 @@ MAX_RESPONSE_BYTES = 8 * MAX_REPLY_CHARS  # the JSON around a reply, escapes inc
 
 
 def scripted_author(replies: Sequence[str]):
-    """Replies in turn (cycling): for tests and demos."""
-    state = {"i": 0}
+    """Reply `replies[seed % len(replies)]` (in turn for consecutive seeds): for tests and demos."""
 
-    def author(prompt: str) -> str:
-        reply = replies[state["i"] % len(replies)]
-        state["i"] += 1
-        return reply
+    def author(prompt: str, seed: int) -> str:
+        return replies[seed % len(replies)]
 
     return author
 
 
 def openai_author(url: str, model: str = "default", max_tokens: int = 600, timeout: float = 120.0):
-    """POST {url}/v1/chat/completions (OpenAI-compatible) and return the message text.
+    """POST {url}/v1/chat/completions (OpenAI-compatible, with the request's `seed`) and return the
+    message text.
 
     At most MAX_RESPONSE_BYTES of the response are read (a longer one is rejected as `too-long`), and
     `timeout` bounds each socket operation.
     """
     endpoint = url.rstrip("/") + ("/chat/completions" if url.rstrip("/").endswith("/v1") else "/v1/chat/completions")
 
-    def author(prompt: str) -> str:
+    def author(prompt: str, seed: int) -> str:
         body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}],
-                           "max_tokens": max_tokens, "temperature": 0.8}).encode()
+                           "max_tokens": max_tokens, "temperature": 0.8, "seed": seed}).encode()
         request = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read(MAX_RESPONSE_BYTES + 1)
@@ -45,8 +48,9 @@ def openai_author(url: str, model: str = "default", max_tokens: int = 600, timeo
     return author
 
 
-def transformers_author(name: str, max_new_tokens: int = 400, seed: int = 0):
-    """A local model by any name `ppt_bench.models.resolve_model` accepts (imported lazily)."""
+def transformers_author(name: str, max_new_tokens: int = 400):
+    """A local model by any name `ppt_bench.models.resolve_model` accepts (imported lazily); each reply
+    is sampled with torch seeded by the request's seed."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -56,15 +60,15 @@ def transformers_author(name: str, max_new_tokens: int = 400, seed: int = 0):
     kwargs = {"gguf_file": spec.gguf_file} if getattr(spec, "gguf_file", None) else {}
     tokenizer = AutoTokenizer.from_pretrained(spec.pretrained, **kwargs)
     model = AutoModelForCausalLM.from_pretrained(spec.pretrained, torch_dtype=torch.float32, **kwargs)
-    torch.manual_seed(seed)
 
-    def author(prompt: str) -> str:
+    def author(prompt: str, seed: int) -> str:
         if getattr(tokenizer, "chat_template", None):
             text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
                                                  add_generation_prompt=True)
         else:
             text = prompt
         inputs = tokenizer(text, return_tensors="pt")
+        torch.manual_seed(seed)
         with torch.no_grad():
             output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=True, temperature=0.8)
         return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
