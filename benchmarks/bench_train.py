@@ -11,6 +11,8 @@ Variants (config overrides of `training/train.py`):
              precision=auto (bf16 where the hardware runs it natively, else fp32)
     lowmem   after + gradient_checkpointing=true (activations recomputed in the backward pass)
     lora     after + finetune=lora (LoRA r=16 adapters)
+    packed   after + pack_length=1024 batch_size=2: scenarios packed into rows of <= 1024 tokens
+             (scenario objectives only; the same scenarios as the other variants)
 
     PYTHONPATH=. python benchmarks/bench_train.py                  # soft_label, sft, soft_teaching
     PYTHONPATH=. python benchmarks/bench_train.py --objectives sft --variants before,after --steps 4
@@ -41,6 +43,7 @@ VARIANTS = {
     "after": {},
     "lowmem": {"gradient_checkpointing": True},
     "lora": {"finetune": "lora", "learning_rate": 2e-4},
+    "packed": {"pack_length": 1024, "batch_size": 2},  # scenario objectives only
 }
 
 
@@ -86,7 +89,7 @@ def measure(args: argparse.Namespace, objective: str, variant: str) -> dict:
     (t0, n0), (t1, n1) = marks[0], marks[-1]  # from the end of step 1 (warm-up) to the last step
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {"variant": variant, "objective": objective, "steps_timed": len(marks) - 1,
-            "precision": train.resolved_precision(cfg.precision), "batch_size": batch_size,
+            "precision": train.resolved_precision(cfg.precision), "batch_size": cfg.batch_size,
             "seconds_per_step": (t1 - t0) / (len(marks) - 1),
             "steps_per_s": (len(marks) - 1) / (t1 - t0), "tokens_per_s": (n1 - n0) / (t1 - t0),
             "tokens_per_step": (n1 - n0) / (len(marks) - 1), "trainable_params": trainable,
@@ -205,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for objective in objectives:
         for variant in variants:
+            if variant == "packed" and objective not in ("soft_label", "hard_label"):
+                continue
             command = [sys.executable, __file__, "--child", f"{objective}:{variant}", "--model", args.model,
                        "--steps", str(args.steps), "--batch-size", str(args.batch_size),
                        "--chat-batch-size", str(args.chat_batch_size), "--max-length", str(args.max_length),

@@ -108,6 +108,7 @@ class TrainConfig:
     # speed and memory (none of these changes the loss of a batch; see the tests)
     supervised_logits: bool = True           # LM head only where a loss is taken (else at every position)
     group_by_length: bool = True             # batches of similar lengths (less padding), still shuffled
+    pack_length: int = 0                     # scenario objectives: pack examples into rows of <= N tokens
     # bookkeeping
     logging_steps: int = 10
     eval_steps: int = 0                      # 0: evaluate only at the end
@@ -165,6 +166,9 @@ def make_config(values: dict) -> TrainConfig:
         raise ConfigError("need 0 <= eval_fraction < 1, 0 <= warmup_ratio < 1 and learning_rate > 0")
     if cfg.max_steps <= 0 and cfg.epochs <= 0:
         raise ConfigError("set epochs > 0 or max_steps > 0")
+    if cfg.pack_length < 0 or (cfg.pack_length and cfg.objective not in SCENARIO_OBJECTIVES):
+        raise ConfigError(f"pack_length must be 0, or > 0 with a scenario objective "
+                          f"({', '.join(SCENARIO_OBJECTIVES)}); got {cfg.pack_length} with {cfg.objective}")
     if cfg.keep_checkpoints < 0:
         raise ConfigError(f"keep_checkpoints must be at least 0, got {cfg.keep_checkpoints}")
     return cfg
@@ -361,10 +365,36 @@ def split_examples(examples: list[dict], eval_fraction: float, seed: int) -> tup
     return [examples[i] for i in order[n_eval:]], [examples[i] for i in order[:n_eval]]
 
 
+def pack_examples(examples: list[dict], pack_length: int, seed: int) -> list[dict]:
+    """Scenario examples packed into rows of at most `pack_length` tokens (first fit, in a seeded random
+    order); an example longer than that keeps a row of its own.
+
+    A row is {"input_ids", "position_ids", "slots"}: the examples' ids concatenated, positions that
+    restart at 0 with each example (from which transformers builds a block-diagonal causal mask, so no
+    example attends to another), and each example's answer slots moved by its offset in the row. Every
+    slot's loss is the one it has unpacked (test); a step then averages over more slots per row.
+    """
+    order = np.random.default_rng(seed).permutation(len(examples))
+    rows: list[dict] = []
+    for index in order:
+        example = examples[index]
+        size = len(example["input_ids"])
+        row = next((r for r in rows if len(r["input_ids"]) + size <= pack_length), None)
+        if row is None:
+            row = {"input_ids": [], "position_ids": [], "slots": []}
+            rows.append(row)
+        offset = len(row["input_ids"])
+        row["input_ids"] += example["input_ids"]
+        row["position_ids"] += list(range(size))
+        row["slots"] += [(offset + position, ids, target) for position, ids, target in example["slots"]]
+    return rows
+
+
 class Collator:
     """Right-pads a list of examples into a batch.
 
-    input_ids, attention_mask (B, T); `labels` (B, T) for sft; for the choice objectives
+    input_ids, attention_mask (B, T); position_ids (B, T) for packed rows (`pack_examples`; the padding
+    is one more sequence, positions from 0); `labels` (B, T) for sft; for the choice objectives
     slot_positions (B, S) long, slot_mask (B, S), choice_ids (B, S, K), choice_mask (B, S, K) and
     targets (B, S, K) float, padded to the largest S (answer slots per example) and K (choices).
     """
@@ -380,6 +410,13 @@ class Collator:
             input_ids[b, :len(example["input_ids"])] = torch.tensor(example["input_ids"])
             attention_mask[b, :len(example["input_ids"])] = 1
         batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if "position_ids" in examples[0]:
+            position_ids = torch.zeros((n, length), dtype=torch.long)
+            for b, example in enumerate(examples):
+                size = len(example["position_ids"])
+                position_ids[b, :size] = torch.tensor(example["position_ids"])
+                position_ids[b, size:] = torch.arange(length - size)
+            batch["position_ids"] = position_ids
         if "labels" in examples[0]:
             labels = torch.full((n, length), IGNORE, dtype=torch.long)
             for b, example in enumerate(examples):
@@ -467,8 +504,13 @@ class ChoiceTrainer(Trainer):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             return self._token_loss(model, inputs, return_outputs, num_items_in_batch)
         keep = inputs["slot_positions"] if self.supervised_logits else 0
-        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
-                        logits_to_keep=keep)
+        if "position_ids" in inputs:  # packed rows: the mask comes from the restarting positions, which
+            # transformers reads only without an attention mask and without a key/value cache
+            outputs = model(input_ids=inputs["input_ids"], position_ids=inputs["position_ids"],
+                            logits_to_keep=keep, use_cache=False)
+        else:
+            outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                            logits_to_keep=keep)
         logits = outputs.logits
         if not self.supervised_logits:  # (B, T, V) -> (B, S, V) at the slot positions
             logits = torch.take_along_dim(logits, inputs["slot_positions"][..., None], dim=1)
@@ -704,6 +746,11 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     examples = build_examples(cfg, tokenizer, chat)
     train_set, eval_set = split_examples(examples, cfg.eval_fraction, cfg.seed)
     log.info("%d training and %d eval examples from %s", len(train_set), len(eval_set), cfg.data)
+    n_train, n_eval = len(train_set), len(eval_set)
+    if cfg.pack_length:
+        train_set, eval_set = (pack_examples(part, cfg.pack_length, cfg.seed) for part in (train_set, eval_set))
+        log.info("packed into %d training and %d eval rows of at most %d tokens", len(train_set),
+                 len(eval_set), cfg.pack_length)
     if cfg.finetune == "lora":
         model = add_lora(model, cfg)
 
@@ -744,8 +791,8 @@ def main(cfg: TrainConfig, command: str | None = None) -> dict:
     if trainer.is_world_process_zero():
         write_loss_curve(trainer.state.log_history, out_dir)
         record = {"command": command, "config": asdict(cfg), "chat_template": chat,
-                  "precision": resolved_precision(cfg.precision), "n_train": len(train_set),
-                  "n_eval": len(eval_set), "resumed_from": resume, **provenance()}
+                  "precision": resolved_precision(cfg.precision), "n_train": n_train, "n_eval": n_eval,
+                  "rows_packed": len(train_set) if cfg.pack_length else None, "resumed_from": resume, **provenance()}
         write_json_atomic(out_dir / "train_config.json", record)
         write_json_atomic(out_dir / "metrics.json", metrics)  # last: marks the run finished
         prune_checkpoints(checkpoints, trainer.state.global_step, cfg)

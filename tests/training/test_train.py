@@ -370,3 +370,37 @@ def test_length_grouped_batches_are_the_default(train_module, tiny_model_dir, da
     assert train_module.training_arguments(cfg, has_eval=False).train_sampling_strategy == "group_by_length"
     plain = run_config(train_module, tiny_model_dir, data_files["scenarios"], tmp_path, group_by_length=False)
     assert train_module.training_arguments(plain, has_eval=False).train_sampling_strategy == "random"
+
+
+def test_packed_rows_give_each_slot_its_unpacked_loss(train_module, tiny, data_files, tmp_path):
+    """Scenarios packed into rows (positions restart per example, so attention stays inside each one):
+    the loss of a packed batch is the mean of the slots' unpacked losses, and no slot is lost."""
+    model, tokenizer, chat = tiny
+    records = [json.loads(line) for line in data_files["scenarios"].read_text().splitlines()[:7]]
+    examples = [train_module.scenario_example(r, tokenizer, chat, "soft_label", "outcome", 4096) for r in records]
+    longest = max(len(e["input_ids"]) for e in examples)
+    rows = train_module.pack_examples(examples, 3 * longest, seed=0)
+    assert 1 < len(rows) < len(examples)
+    assert sum(len(r["slots"]) for r in rows) == len(examples)
+    assert all(len(r["input_ids"]) <= 3 * longest for r in rows)
+    trainer = train_module.ChoiceTrainer.__new__(train_module.ChoiceTrainer)
+    collate = train_module.Collator(tokenizer.pad_token_id)
+    with torch.no_grad():
+        packed = trainer.compute_loss(model, collate(rows)).item()
+        unpacked = trainer.compute_loss(model, collate(examples)).item()
+        one_row = collate(rows[:1])
+        assert "position_ids" in one_row
+        crossed = trainer.compute_loss(model, {k: v for k, v in one_row.items() if k != "position_ids"}).item()
+        alone = trainer.compute_loss(model, one_row).item()
+    assert packed == pytest.approx(unpacked, rel=1e-5)
+    assert crossed != pytest.approx(alone, rel=1e-3)  # without the restarting positions examples would mix
+
+
+def test_pack_length_needs_a_scenario_objective(train_module, tiny_model_dir, data_files, tmp_path):
+    with pytest.raises(ConfigError, match="pack_length"):
+        run_config(train_module, tiny_model_dir, data_files["bayesian"], tmp_path, objective="sft", pack_length=512)
+    cfg = run_config(train_module, tiny_model_dir, data_files["scenarios"], tmp_path / "out", pack_length=400,
+                     max_steps=3)
+    train_module.main(cfg)
+    record = json.loads((tmp_path / "out" / "train_config.json").read_text())
+    assert record["n_train"] == 16 and 0 < record["rows_packed"] < 16
