@@ -49,7 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("figures", "draw the papers' figures from run directories", "ppt_bench.commands.figures"),
     Command("train", "fine-tune a model from a training recipe", "ppt_bench.commands.train"),
     Command("data", "fetch, verify and locate external data sets", "ppt_bench.commands.data"),
-    Command("models", "list, locate and install the embedded models", "ppt_bench.commands.models"),
+    Command("models", "list, locate, install and export the embedded models", "ppt_bench.commands.models"),
 )
 GENERATE: tuple[Command, ...] = (
     Command("scenarios", "PPT scenarios with exact soft labels (JSONL or parquet)",
