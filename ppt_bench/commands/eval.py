@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from ppt_bench.harness.evaluate import BACKENDS
 from ppt_bench.harness.sizes import SIZE_NAMES
 
 
@@ -25,6 +26,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chat-template", action=argparse.BooleanOptionalAction, default=None,
                         help="wrap prompts in the model's chat template (default: when its tokenizer has one; "
                              "a fine-tuned folder: as it was trained)")
+    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
+                        help="lm-eval model that scores it: ppt-hf (default; transformers, shared prefixes "
+                             "scored once), hf (lm-eval's own), vllm (needs vLLM and a Hugging Face folder: "
+                             "`ppt-bench models export`)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default runs/<model>)")
     parser.add_argument("--include-path", type=Path, metavar="DIR",
                         help="task folder (default: the checkout's tasks/)")
@@ -32,7 +37,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def model_options(args: argparse.Namespace) -> dict:
     """The EvalConfig fields set by the options of `add_model_arguments` beyond model and batch."""
-    return {"dtype": args.dtype, "apply_chat_template": args.chat_template}
+    return {"dtype": args.dtype, "apply_chat_template": args.chat_template, "backend": args.backend}
 
 
 def default_run_dir(model: str) -> Path:
