@@ -41,3 +41,20 @@ def test_the_cli_passes_the_backend_on(tmp_path):
     args = build_parser().parse_args(["eval", "--tasks", "ppt_smoke", "--backend", "vllm"])
     assert model_options(args)["backend"] == "vllm"
     assert model_options(build_parser().parse_args(["eval", "--tasks", "ppt_smoke"]))["backend"] == "ppt-hf"
+
+
+def test_model_args_are_parsed_like_lm_eval_and_reach_the_backend(tiny_model_dir, tmp_path):
+    import argparse
+
+    from ppt_bench.cli import build_parser
+    from ppt_bench.commands.eval import model_options, parse_model_args
+
+    assert parse_model_args("tensor_parallel_size=4,enforce_eager=True,gpu_memory_utilization=0.9,x=a") == {
+        "tensor_parallel_size": 4, "enforce_eager": True, "gpu_memory_utilization": 0.9, "x": "a"}
+    with pytest.raises(argparse.ArgumentTypeError, match="KEY=VALUE"):
+        parse_model_args("max_model_len")
+    args = build_parser().parse_args(["eval", "--tasks", "ppt_smoke", "--model", str(tiny_model_dir),
+                                      "--backend", "vllm", "--model-args", "max_model_len=4096"])
+    options = {**model_options(args), "dtype": "float32"}
+    config = EvalConfig(model=args.model, tasks=("ppt_smoke",), out_dir=tmp_path, **options)
+    assert _lm_eval_model(config)[1]["max_model_len"] == 4096
