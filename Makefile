@@ -56,8 +56,8 @@ $(VENV)/.stamp-smollm2: $(VENV)/.stamp-package
 # transformers < 5.20. The pins are in requirements/vllm.txt and requirements/vllm-extra.txt.
 vllm: $(VLLM_VENV)/.stamp-package
 
-test-vllm: vllm
-	$(VLLM_BIN)/python -m pytest tests/vllm -x
+test-vllm: vllm setup
+	$(VLLM_BIN)/python -m pytest tests/vllm_cpu -x -rP
 
 $(VLLM_BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
