@@ -51,7 +51,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("merge", "join the shards of a `--shard i/n` run (generation files or eval run directories)",
             "ppt_bench.commands.merge"),
     Command("data", "fetch, verify and locate external data sets", "ppt_bench.commands.data"),
-    Command("models", "list, locate and install the embedded models", "ppt_bench.commands.models"),
+    Command("models", "list, locate, install and export the embedded models", "ppt_bench.commands.models"),
 )
 GENERATE: tuple[Command, ...] = (
     Command("scenarios", "PPT scenarios with exact soft labels (JSONL or parquet)",

