@@ -45,6 +45,7 @@ N_BINS_EQUAL_MASS = 10  # ece_em
 # Every metric of the raw-vs-scaled table; all are lower-is-better.
 TABLE_METRICS = ("nll", "brier", "ece", "ece_em", "soft_ece", "kl")
 LOG_T_BOUNDS = (-5.0, 5.0)  # every fit searches log T in this range: T in [0.0067, 148]
+SCIPY_NOTE = "scipy bounded search over log T"  # how a fit without netcal is described
 
 
 # --- temperature scaling ------------------------------------------------------------------------
@@ -78,9 +79,6 @@ def _nll_temperature(logits: Sequence[np.ndarray], labels: Sequence[int]) -> flo
     return float(np.exp(result.x))
 
 
-SCIPY_NOTE = "scipy bounded search over log T"
-
-
 class TemperatureScaler:
     """Temperature scaling p_T = softmax(logits / T), T minimising the mean NLL (Guo et al. 2017).
 
@@ -110,8 +108,8 @@ class TemperatureScaler:
             if self.backend == "netcal":
                 raise ValueError("netcal needs the same number of choices for every item")
             self.backend_ = "scipy"
-            self.note_ = ("items have different numbers of choices (netcal needs one K): "
-                          f"{SCIPY_NOTE}" if len(widths) > 1 else SCIPY_NOTE)
+            self.note_ = (f"items have different numbers of choices (netcal needs one K): {SCIPY_NOTE}"
+                          if len(widths) > 1 else SCIPY_NOTE)
             self.temperature_ = _nll_temperature(rows, labels)
             return self
         temperature = _netcal_temperature(np.stack(rows), labels)

@@ -51,8 +51,11 @@ def _loglikelihoods(record: dict) -> np.ndarray:
 
 
 def _best(values: np.ndarray, atol: float) -> np.ndarray:
-    """Uniform pick among the maxima on the last axis, as probabilities (..., K)."""
-    best = values >= values.max(axis=-1, keepdims=True) - atol
+    """Uniform pick among the maxima on the last axis (`recommend.beliefs.best_sets`), as
+    probabilities (..., K)."""
+    from ppt_bench.recommend.beliefs import best_sets
+
+    best = best_sets(values, atol)
     return best / best.sum(axis=-1, keepdims=True)
 
 
