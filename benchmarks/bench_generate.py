@@ -24,8 +24,9 @@ def main() -> None:
     parser.add_argument("--nuts-samples", type=int, default=4000, help="NUTS draws per scenario")
     args = parser.parse_args()
 
+    from ppt_bench.metrics import tv
     from ppt_bench.programs import MOTIFS, write_scenarios
-    from ppt_bench.programs.inference import nuts_choice_probs, total_variation
+    from ppt_bench.programs.inference import nuts_choice_probs
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -39,7 +40,7 @@ def main() -> None:
         motif = MOTIFS[record["motif"]]
         params, obs = record["program"]["params"], record["program"]["observations"]
         probs = nuts_choice_probs(motif, params, obs, seed=record["seed"], num_samples=args.nuts_samples)
-        tvs.append(total_variation(probs, record["soft_label"]))
+        tvs.append(tv(record["soft_label"], probs))
     nuts_per_scenario = (time.perf_counter() - start) / max(len(sample), 1)
     exact_per_scenario = exact_seconds / report.total
     print(json.dumps({

@@ -17,12 +17,14 @@ netcal's traps, and how this module avoids them (netcal 1.4):
     y make y the "correct" flags), so we always pass the top-label form (confidence, correct in {0, 1});
     the binary form is also used to fit T when K = 2 (sigmoid(w * logit p_1) = softmax(w * logits)_1);
   * it needs one K for all items: with ragged K (different numbers of choices per item) T is fitted by
-    `metrics.fit_temperature` (same objective, bounded search over log T) and `backend_` says so.
+    a bounded scipy search over log T (the same objective, `_nll_temperature`) and `backend_` says so.
 netcal imports torch and pyro (seconds), so it is imported inside the functions that use it.
 
-Written here because netcal lacks them: ECE against the soft label (`soft_ece`), equal-mass ECE
-(HELM's binning, `metrics.ece_equal_mass`), cross-fitting (`metrics.cross_fit`) and paired bootstrap
-percentile intervals over items (`raw_vs_scaled`). Metric definitions: `ppt_bench.metrics`.
+Every temperature is fitted here: `fit_temperature` (the one definition the report, compare, the
+leaderboard, `run` and the figures use), `TemperatureScaler` under it, and `cross_fit` (lm-eval's
+in-task `*_cv` diagnostics). Written here because netcal lacks them: cross-fitting and paired
+bootstrap percentile intervals over items (`raw_vs_scaled`). Metric definitions, the ECE binnings
+included, are `ppt_bench.metrics`'s; this module only calls them.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ N_BINS = 15  # ece, soft_ece
 N_BINS_EQUAL_MASS = 10  # ece_em
 # Every metric of the raw-vs-scaled table; all are lower-is-better.
 TABLE_METRICS = ("nll", "brier", "ece", "ece_em", "soft_ece", "kl")
-cross_fit = metrics.cross_fit  # T fitted on the other folds for every item (no item scores its own T)
+LOG_T_BOUNDS = (-5.0, 5.0)  # every fit searches log T in this range: T in [0.0067, 148]
+SCIPY_NOTE = "scipy bounded search over log T"  # how a fit without netcal is described
 
 
 # --- temperature scaling ------------------------------------------------------------------------
@@ -51,12 +54,38 @@ def _rows(logits) -> list[np.ndarray]:
     return [np.asarray(row, dtype=np.float64) for row in logits]
 
 
+def _nll_temperature(logits: Sequence[np.ndarray], labels: Sequence[int]) -> float:
+    """T = exp(argmin_{log T in LOG_T_BOUNDS} mean_i -log softmax(l_i / T)[y_i]) by a bounded scalar
+    search (scipy); `logits` may be ragged (K_i per item); 1.0 for no items."""
+    from scipy.optimize import minimize_scalar
+
+    if len(labels) == 0:
+        return 1.0
+    rows = _rows(logits)
+    width = max(len(row) for row in rows)
+    # Pad ragged rows with -inf so one vectorised log-sum-exp serves every K.
+    padded = np.full((len(rows), width), -np.inf)
+    for i, row in enumerate(rows):
+        padded[i, :len(row)] = row - row.max()
+    labels = np.asarray(labels, dtype=int)
+
+    def mean_nll(log_t: float) -> float:
+        scaled = padded / np.exp(log_t)
+        log_norm = np.log(np.exp(scaled - scaled.max(axis=1, keepdims=True)).sum(axis=1)) \
+            + scaled.max(axis=1)
+        return float(np.mean(log_norm - scaled[np.arange(len(labels)), labels]))
+
+    result = minimize_scalar(mean_nll, bounds=LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(result.x))
+
+
 class TemperatureScaler:
     """Temperature scaling p_T = softmax(logits / T), T minimising the mean NLL (Guo et al. 2017).
 
     `backend`: "auto" (netcal when all items have the same number of choices, else scipy),
-    "netcal", or "scipy" (`metrics.fit_temperature`). `logits` is (n_items, K) or a ragged sequence
-    of (K_i,) rows (log-likelihoods are fine: softmax ignores per-row constants); `y` the outcomes.
+    "netcal", or "scipy" (`_nll_temperature`, a bounded search over log T). `logits` is (n_items, K)
+    or a ragged sequence of (K_i,) rows (log-likelihoods are fine: softmax ignores per-row
+    constants); `y` the outcomes.
     """
 
     def __init__(self, backend: str = "auto"):
@@ -79,18 +108,18 @@ class TemperatureScaler:
             if self.backend == "netcal":
                 raise ValueError("netcal needs the same number of choices for every item")
             self.backend_ = "scipy"
-            self.note_ = ("items have different numbers of choices (netcal needs one K): "
-                          "metrics.fit_temperature" if len(widths) > 1 else "metrics.fit_temperature")
-            self.temperature_ = metrics.fit_temperature(rows, labels)
+            self.note_ = (f"items have different numbers of choices (netcal needs one K): {SCIPY_NOTE}"
+                          if len(widths) > 1 else SCIPY_NOTE)
+            self.temperature_ = _nll_temperature(rows, labels)
             return self
         temperature = _netcal_temperature(np.stack(rows), labels)
         if not (np.isfinite(temperature) and temperature > 0):
             # netcal's weight is unconstrained; a non-positive w (anti-informative scores) has no T.
             self.backend_ = "scipy"
-            self.note_ = f"netcal gave 1/T = {1 / temperature:.3g}; refitted with metrics.fit_temperature"
-            temperature = metrics.fit_temperature(rows, labels)
-        # The NLL is convex in 1/T, so clipping to metrics' bounds on T gives the bounded optimum.
-        low, high = np.exp(metrics.LOG_T_BOUNDS)
+            self.note_ = f"netcal gave 1/T = {1 / temperature:.3g}; refitted with {SCIPY_NOTE}"
+            temperature = _nll_temperature(rows, labels)
+        # The NLL is convex in 1/T, so clipping to the bounds on T gives the bounded optimum.
+        low, high = np.exp(LOG_T_BOUNDS)
         self.temperature_ = float(np.clip(temperature, low, high))
         if self.temperature_ >= high * (1 - 1e-3):
             self.note_ += ("; T at its upper bound: the scaled distributions are nearly uniform "
@@ -135,7 +164,7 @@ MAX_CALIB_FRACTION = 0.5  # most share held out (the test split keeps at least h
 class TemperatureFit:
     """T = argmin_T mean_i -log softmax(l_i / T)[y_i] over `n_items` calibration items.
 
-    `at_bound`: T reached a bound of `metrics.LOG_T_BOUNDS` (at the upper one the scaled
+    `at_bound`: T reached a bound of `LOG_T_BOUNDS` (at the upper one the scaled
     distributions are nearly uniform: the scores carry no usable signal on these items);
     `fitted`: False when there were fewer than `MIN_CALIB_ITEMS` items and T = 1 was used.
     """
@@ -172,10 +201,34 @@ def fit_temperature(logits, outcomes) -> TemperatureFit:
         return TemperatureFit(1.0, n_items, f"only {n_items} calibration items (< {MIN_CALIB_ITEMS}): "
                               f"T = 1, not fitted", fitted=False)
     scaler = TemperatureScaler().fit(logits, outcomes)
-    low, high = np.exp(metrics.LOG_T_BOUNDS)
+    low, high = np.exp(LOG_T_BOUNDS)
     temperature = scaler.temperature_
     at_bound = bool(temperature >= high * (1 - 1e-3) or temperature <= low * (1 + 1e-3))
     return TemperatureFit(temperature, n_items, scaler.note_, at_bound, fitted=scaler.backend_ != "none")
+
+
+def cross_fit(logits: Sequence[np.ndarray], labels: Sequence[int], n_folds: int = 5,
+              seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Temperature-scaled probabilities for every item, each with T fitted on the other folds.
+
+    Items are assigned to `n_folds` folds by a seeded permutation (fold = permutation index mod
+    n_folds); T per fold is `_nll_temperature` on the other folds. Returns (probs per item, T per
+    fold). With fewer than 2 * n_folds items, T = 1 (nothing is fitted on the items it scores).
+    """
+    n_items = len(labels)
+    rows = _rows(logits)
+    if n_items < 2 * n_folds:
+        return [metrics.softmax(row) for row in rows], np.ones(1)
+    folds = np.random.default_rng(seed).permutation(n_items) % n_folds
+    labels = np.asarray(labels, dtype=int)
+    probs: list[np.ndarray] = [np.empty(0)] * n_items
+    temperatures = np.empty(n_folds)
+    for fold in range(n_folds):
+        train = np.flatnonzero(folds != fold)
+        temperatures[fold] = _nll_temperature([rows[i] for i in train], labels[train])
+        for i in np.flatnonzero(folds == fold):
+            probs[i] = metrics.softmax(rows[i], temperatures[fold])
+    return probs, temperatures
 
 
 def calibration_split_fraction(n_items: int) -> float:
@@ -200,10 +253,11 @@ def _binary(correct: np.ndarray) -> bool:
 
 
 def ece(confidences: Sequence[float], correct: Sequence[float], n_bins: int = N_BINS) -> float:
-    """Top-label ECE with `n_bins` equal-width bins, by netcal (top-label form).
+    """Top-label ECE with `n_bins` equal-width bins, by netcal (top-label form): the cross-check of
+    `metrics.ece` (equal to float rounding; see the tests).
 
     `correct` in {0, 1}; fractional values (expected correctness when p has tied maxima) would be
-    misread by netcal, so those go to `metrics.ece`, the same formula.
+    misread by netcal, so those go to `metrics.ece`.
     """
     confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
     if len(confidences) == 0:
@@ -234,10 +288,8 @@ def reliability_diagram(confidences: Sequence[float], correct: Sequence[float], 
 def _plain_reliability_diagram(confidences: np.ndarray, correct: np.ndarray, title: str, n_bins: int):
     from matplotlib.figure import Figure
 
-    bins = metrics.equal_width_bins(confidences, n_bins)
-    counts = np.bincount(bins, minlength=n_bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        accuracy = np.bincount(bins, weights=correct, minlength=n_bins) / counts
+    counts, _, accuracy = metrics.bin_stats(confidences, correct, metrics.equal_width_bins(confidences, n_bins),
+                                            n_bins)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     fig = Figure(figsize=(7, 6))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
@@ -275,58 +327,32 @@ class ItemValues:
 
 def item_values(probs: Sequence[np.ndarray], outcomes: Sequence[int],
                 soft_labels: Sequence[Sequence[float] | None] | None = None) -> ItemValues:
-    """Per-item values from distributions `probs` (ragged K allowed), outcomes and soft labels."""
+    """Per-item values (`metrics.per_item`) of distributions `probs` (ragged K allowed) with their
+    outcomes and soft labels, as columns."""
     soft_labels = soft_labels if soft_labels is not None else [None] * len(outcomes)
     columns: dict[str, list[float]] = {name: [] for name in ItemValues.__dataclass_fields__}
     for p, y, q in zip(probs, outcomes, soft_labels, strict=True):
-        p = np.asarray(p, dtype=np.float64)
-        columns["confidence"].append(float(p.max()))
-        columns["correct"].append(metrics.acc(p, y))
-        columns["nll"].append(metrics.nll(p, y))
-        columns["brier"].append(metrics.brier(p, y))
-        if q is None:
-            columns["soft_correct"].append(np.nan)
-            columns["kl"].append(np.nan)
-        else:
-            q = np.asarray(q, dtype=np.float64)
-            columns["soft_correct"].append(float(q[metrics.argmax_set(p)].mean()))
-            columns["kl"].append(metrics.kl(q, p))
+        values = {"soft_correct": np.nan, "kl": np.nan, **metrics.per_item(p, y, q)}
+        values["correct"] = values["acc"]
+        for name, column in columns.items():
+            column.append(values[name])
     return ItemValues(**{name: np.asarray(values, dtype=np.float64) for name, values in columns.items()})
-
-
-def _equal_width_gap(confidence: np.ndarray, target: np.ndarray, n_bins: int) -> float:
-    """metrics.ece's binned gap in one pass: sum_b |sum_{i in b} (target_i - conf_i)| / n."""
-    bins = metrics.equal_width_bins(confidence, n_bins)
-    return float(np.abs(np.bincount(bins, weights=target - confidence, minlength=n_bins)).sum()
-                 / len(confidence))
-
-
-def _equal_mass_gap(confidence: np.ndarray, target: np.ndarray, n_bins: int) -> float:
-    """metrics.ece_equal_mass in one pass: groups of np.array_split sizes in confidence order."""
-    n_items = len(confidence)
-    n_groups = min(n_bins, n_items)
-    sizes = np.full(n_groups, n_items // n_groups)
-    sizes[:n_items % n_groups] += 1
-    order = np.argsort(confidence, kind="stable")
-    groups = np.repeat(np.arange(n_groups), sizes)
-    gaps = np.bincount(groups, weights=(target - confidence)[order], minlength=n_groups)
-    return float(np.abs(gaps).sum() / n_items)
 
 
 def aggregate(values: ItemValues, index: np.ndarray | None = None) -> dict[str, float]:
     """The table metrics over the items `index` (all by default; repeats allowed, as in a bootstrap).
 
-    Plain formulas of `ppt_bench.metrics` (fast enough for thousands of resamples); `soft_ece` and
-    `kl` are nan when any selected item lacks a soft label.
+    `ppt_bench.metrics`'s formulas (vectorised, fast enough for thousands of resamples); `soft_ece`
+    and `kl` are nan when any selected item lacks a soft label.
     """
     index = np.arange(len(values)) if index is None else np.asarray(index)
     if len(index) == 0:
         return dict.fromkeys(TABLE_METRICS, float("nan"))
     conf, correct, soft = values.confidence[index], values.correct[index], values.soft_correct[index]
     return {"nll": float(values.nll[index].mean()), "brier": float(values.brier[index].mean()),
-            "ece": _equal_width_gap(conf, correct, N_BINS),
-            "ece_em": _equal_mass_gap(conf, correct, N_BINS_EQUAL_MASS),
-            "soft_ece": float("nan") if np.isnan(soft).any() else _equal_width_gap(conf, soft, N_BINS),
+            "ece": metrics.ece(conf, correct, N_BINS),
+            "ece_em": metrics.ece_equal_mass(conf, correct, N_BINS_EQUAL_MASS),
+            "soft_ece": float("nan") if np.isnan(soft).any() else metrics.soft_ece(conf, soft, N_BINS),
             "kl": float(values.kl[index].mean())}
 
 

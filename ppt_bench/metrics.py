@@ -10,22 +10,30 @@ Per item:
                 sum_k |P_k - Q_k| / (K - 1) with P, Q the CDFs (0 when K = 1)
     mode_agree  [argmax p == argmax q]
     acc         [argmax p == y]
+    soft_correct q[argmax p], the exact probability that the top choice is right
                 (the argmax of q is its first maximal index; when p itself has tied maxima, as a
-                uniform model does, acc and mode_agree are their expected values under a uniform
-                random choice among p's tied maxima, so a uniform model scores exactly 1/K)
+                uniform model does, acc, mode_agree and soft_correct are their expected values under
+                a uniform random choice among p's tied maxima, so a uniform model's acc is exactly 1/K)
     nll         -log max(p_y, 1e-12)
     brier       sum_k (p_k - [k == y])^2
+    `per_item` computes all of them for one item; every caller (lm-eval scoring, the calibration
+    report) takes its per-item values from it.
 
 Aggregate over items (confidence c_i = max_k p_ik, prediction k_i = argmax_k p_ik):
     ece         top-label ECE, 15 equal-width bins on [0, 1] (Guo et al. 2017):
                 sum_b (n_b / n) |mean_{i in b} [k_i == y_i] - mean_{i in b} c_i|
     ece_em      the same with 10 equal-mass bins (HELM): items sorted by confidence, split in 10
                 groups of (almost) equal size
-    soft_ece    the ECE binning of `ece` comparing c_i with q_i[k_i], the exact probability that the
-                top choice is right (lower variance than the realised outcome)
+    soft_ece    the ECE binning of `ece` comparing c_i with soft_correct_i (lower variance than the
+                realised outcome)
+    The binned gap sum_b |sum_{i in b} (target_i - c_i)| / n is written once (`binned_gap`);
+    `bin_stats` gives the per-bin means that reliability diagrams draw.
 
-Temperature scaling: p_T = softmax(logits / T), log T fitted by minimising the mean NLL; `cross_fit`
-fits T on K-1 folds and scales the held-out fold, so no item is scored with a T fitted on it.
+Soft labels: `check_soft_label` is the one check that a soft label is a distribution (float64,
+non-negative, sum within `SOFT_LABEL_ATOL` of 1), used wherever soft labels are made or read.
+
+Temperature scaling (fitting T, cross-fitting) is `ppt_bench.calibration`'s; this module only
+applies a temperature (`softmax(logits, T)`).
 """
 
 from __future__ import annotations
@@ -35,7 +43,6 @@ from collections.abc import Sequence
 import numpy as np
 
 CLIP = 1e-12
-LOG_T_BOUNDS = (-5.0, 5.0)  # T in [0.0067, 148]
 
 
 # --- distributions ------------------------------------------------------------------------------
@@ -75,6 +82,24 @@ def _pq(p, q) -> tuple[np.ndarray, np.ndarray]:
     return p, q
 
 
+# Largest |sum(q) - 1| a soft label may have. Soft labels cross process and file boundaries (the
+# sandbox child's JSON, generated JSONL, training files written by other tools): 1e-6 accepts the
+# rounding of values stored with 7+ significant digits and still refuses any label that is visibly
+# not a distribution. The exact posteriors themselves sum to 1 within ~1e-15.
+SOFT_LABEL_ATOL = 1e-6
+
+
+def check_soft_label(soft_label: Sequence[float], n_choices: int) -> np.ndarray:
+    """The soft label as (n_choices,) float64 after checking it is a distribution: finite,
+    non-negative, |sum - 1| <= `SOFT_LABEL_ATOL`. Raises ValueError (one line) otherwise."""
+    probs = np.asarray(soft_label, dtype=np.float64)
+    if probs.shape != (n_choices,):
+        raise ValueError(f"soft label has shape {probs.shape}, expected ({n_choices},)")
+    if not np.all(np.isfinite(probs)) or np.any(probs < 0) or abs(probs.sum() - 1.0) > SOFT_LABEL_ATOL:
+        raise ValueError(f"soft label is not a distribution: {np.array2string(probs, max_line_width=10**6)}")
+    return probs
+
+
 # --- per item -----------------------------------------------------------------------------------
 
 def kl(q: Sequence[float], p: Sequence[float]) -> float:
@@ -99,16 +124,26 @@ def w1(q: Sequence[float], p: Sequence[float]) -> float:
 
 
 def mode_agree(q: Sequence[float], p: Sequence[float]) -> float:
-    """1.0 when the model's most likely choice is the soft label's (first index on ties), else 0.0."""
+    """[argmax p == argmax q]: q's argmax is its first maximal index; over p's tied maxima the
+    expected value of a uniform pick (1/|ties| when q's mode is among them)."""
     return _hit(p, first_argmax(q))
 
 
 def acc(p: Sequence[float], y: int) -> float:
-    """1.0 when the most likely choice (first index on ties) is the outcome."""
+    """[argmax p == y], the expected value of a uniform pick among p's tied maxima (a uniform p
+    scores exactly 1/K)."""
     return _hit(p, int(y))
 
 
+def soft_correct(q: Sequence[float], p: Sequence[float]) -> float:
+    """q[argmax p], the exact probability that the model's top choice is right: the mean of q over
+    p's tied maxima (a uniform pick among them)."""
+    p, q = _pq(p, q)
+    return float(q[argmax_set(p)].mean())
+
+
 def nll(p: Sequence[float], y: int) -> float:
+    """-log max(p_y, 1e-12) in nats."""
     return float(-np.log(max(float(np.asarray(p)[y]), CLIP)))
 
 
@@ -120,45 +155,73 @@ def brier(p: Sequence[float], y: int) -> float:
     return float(np.sum((p - onehot) ** 2))
 
 
-# --- aggregate ----------------------------------------------------------------------------------
+def per_item(p: Sequence[float], y: int | None = None, q: Sequence[float] | None = None,
+             ordinal: bool = False) -> dict[str, float]:
+    """Every per-item value of one distribution `p` (K,): `confidence` = max p always; with the
+    outcome `y`: acc, nll, brier; with the soft label `q` (K,): kl, tv, mode_agree, soft_correct,
+    and w1 when the choices are `ordinal`."""
+    p = np.asarray(p, dtype=np.float64)
+    values = {"confidence": float(p.max())}
+    if y is not None:
+        y = int(y)
+        values.update(acc=acc(p, y), nll=nll(p, y), brier=brier(p, y))
+    if q is not None:
+        q = np.asarray(q, dtype=np.float64)
+        values.update(kl=kl(q, p), tv=tv(q, p), mode_agree=mode_agree(q, p), soft_correct=soft_correct(q, p))
+        if ordinal:
+            values["w1"] = w1(q, p)
+    return values
 
-def _binned_gap(confidences: np.ndarray, targets: np.ndarray, bins: np.ndarray) -> float:
-    """sum_b (n_b / n) |mean(targets in b) - mean(confidences in b)| for bin ids `bins`."""
-    total = 0.0
-    for b in np.unique(bins):
-        members = bins == b
-        total += members.sum() * abs(targets[members].mean() - confidences[members].mean())
-    return float(total / len(confidences))
 
+# --- aggregate ---------------------------------------------------------------------------------
 
-def equal_width_bins(confidences: np.ndarray, n_bins: int = 15) -> np.ndarray:
+def equal_width_bins(confidences: Sequence[float], n_bins: int = 15) -> np.ndarray:
     """Bin id of each confidence for `n_bins` equal-width bins on [0, 1] (1.0 goes to the last bin)."""
     return np.minimum((np.asarray(confidences) * n_bins).astype(int), n_bins - 1)
 
 
-def equal_mass_bins(confidences: np.ndarray, n_bins: int = 10) -> np.ndarray:
-    """Bin id of each confidence for `n_bins` groups of (almost) equal size in confidence order."""
-    order = np.argsort(confidences, kind="stable")
-    bins = np.empty(len(confidences), dtype=int)
-    for b, members in enumerate(np.array_split(order, min(n_bins, max(len(confidences), 1)))):
-        bins[members] = b
+def equal_mass_bins(confidences: Sequence[float], n_bins: int = 10) -> np.ndarray:
+    """Bin id of each confidence for min(n_bins, n) groups of (almost) equal size in confidence
+    order (ties kept in input order); the first n % groups groups hold one item more."""
+    n_items = len(confidences)
+    n_groups = min(n_bins, max(n_items, 1))
+    sizes = np.full(n_groups, n_items // n_groups)
+    sizes[:n_items % n_groups] += 1
+    bins = np.empty(n_items, dtype=int)
+    bins[np.argsort(np.asarray(confidences), kind="stable")] = np.repeat(np.arange(n_groups), sizes)
     return bins
 
 
-def ece(confidences: Sequence[float], correct: Sequence[float], n_bins: int = 15) -> float:
-    """Top-label expected calibration error, equal-width bins (Guo et al. 2017)."""
-    confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
+def bin_stats(confidences: Sequence[float], targets: Sequence[float], bins: np.ndarray,
+              n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(count, mean confidence, mean target) per bin id 0..n_bins-1, each (n_bins,); the means are
+    nan in empty bins. What a reliability diagram draws."""
+    confidences, targets = np.asarray(confidences, float), np.asarray(targets, float)
+    counts = np.bincount(bins, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(bins, weights=confidences, minlength=n_bins) / counts
+        mean_target = np.bincount(bins, weights=targets, minlength=n_bins) / counts
+    return counts, mean_confidence, mean_target
+
+
+def binned_gap(confidences: Sequence[float], targets: Sequence[float], bins: np.ndarray) -> float:
+    """sum_b (n_b / n) |mean_{i in b} target_i - mean_{i in b} c_i| = sum_b |sum_{i in b} (target_i -
+    c_i)| / n for bin ids `bins` (n,); nan for no items. Every ECE of ppt-bench is this gap."""
+    confidences, targets = np.asarray(confidences, float), np.asarray(targets, float)
     if len(confidences) == 0:
         return float("nan")
-    return _binned_gap(confidences, correct, equal_width_bins(confidences, n_bins))
+    return float(np.abs(np.bincount(bins, weights=targets - confidences)).sum() / len(confidences))
+
+
+def ece(confidences: Sequence[float], correct: Sequence[float], n_bins: int = 15) -> float:
+    """Top-label expected calibration error, `n_bins` equal-width bins (Guo et al. 2017); `correct`
+    may be fractional (expected correctness under ties)."""
+    return binned_gap(confidences, correct, equal_width_bins(confidences, n_bins))
 
 
 def ece_equal_mass(confidences: Sequence[float], correct: Sequence[float], n_bins: int = 10) -> float:
-    """Top-label ECE with equal-mass bins (HELM's `ece_10_bin`)."""
-    confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
-    if len(confidences) == 0:
-        return float("nan")
-    return _binned_gap(confidences, correct, equal_mass_bins(confidences, n_bins))
+    """Top-label ECE with `n_bins` equal-mass bins (HELM's `ece_10_bin`)."""
+    return binned_gap(confidences, correct, equal_mass_bins(confidences, n_bins))
 
 
 def soft_ece(confidences: Sequence[float], soft_correct: Sequence[float], n_bins: int = 15) -> float:
@@ -167,7 +230,7 @@ def soft_ece(confidences: Sequence[float], soft_correct: Sequence[float], n_bins
 
 
 def top_label(probs: Sequence[float]) -> tuple[float, int]:
-    """(confidence, predicted index) of one distribution."""
+    """(confidence, predicted index) of one distribution (first index on ties)."""
     probs = np.asarray(probs, dtype=np.float64)
     k = first_argmax(probs)
     return float(probs[k]), k
@@ -181,58 +244,3 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
     return float(spearmanr(x, y).statistic)
-
-
-# --- temperature scaling ------------------------------------------------------------------------
-
-def mean_nll_at(logits: Sequence[np.ndarray], labels: Sequence[int], temperature: float) -> float:
-    """Mean NLL of softmax(logits_i / T) at labels_i; `logits` may be ragged (K_i per item)."""
-    return float(np.mean([nll(softmax(row, temperature), y) for row, y in zip(logits, labels, strict=True)]))
-
-
-def fit_temperature(logits: Sequence[np.ndarray], labels: Sequence[int]) -> float:
-    """T minimising mean NLL of softmax(logits / T) (bounded search over log T; 1.0 if no items)."""
-    from scipy.optimize import minimize_scalar
-
-    if len(labels) == 0:
-        return 1.0
-    rows = [np.asarray(row, dtype=np.float64) for row in logits]
-    width = max(len(row) for row in rows)
-    # Pad ragged rows with -inf so one vectorised softmax serves every K.
-    padded = np.full((len(rows), width), -np.inf)
-    for i, row in enumerate(rows):
-        padded[i, :len(row)] = row - row.max()
-    labels = np.asarray(labels, dtype=int)
-
-    def objective(log_t: float) -> float:
-        scaled = padded / np.exp(log_t)
-        log_norm = np.log(np.exp(scaled - scaled.max(axis=1, keepdims=True)).sum(axis=1)) \
-            + scaled.max(axis=1)
-        return float(np.mean(log_norm - scaled[np.arange(len(labels)), labels]))
-
-    result = minimize_scalar(objective, bounds=LOG_T_BOUNDS, method="bounded",
-                             options={"xatol": 1e-6})
-    return float(np.exp(result.x))
-
-
-def cross_fit(logits: Sequence[np.ndarray], labels: Sequence[int], n_folds: int = 5,
-              seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
-    """Temperature-scaled probabilities for every item, each with T fitted on the other folds.
-
-    Items are assigned to `n_folds` folds by a seeded permutation. Returns (probs per item, T per
-    fold). With fewer than 2 * n_folds items, T = 1 (nothing is fitted on the items it scores).
-    """
-    n_items = len(labels)
-    rows = [np.asarray(row, dtype=np.float64) for row in logits]
-    if n_items < 2 * n_folds:
-        return [softmax(row) for row in rows], np.ones(1)
-    folds = np.random.default_rng(seed).permutation(n_items) % n_folds
-    labels = np.asarray(labels, dtype=int)
-    probs: list[np.ndarray] = [np.empty(0)] * n_items
-    temperatures = np.empty(n_folds)
-    for fold in range(n_folds):
-        train = np.flatnonzero(folds != fold)
-        temperatures[fold] = fit_temperature([rows[i] for i in train], labels[train])
-        for i in np.flatnonzero(folds == fold):
-            probs[i] = softmax(rows[i], temperatures[fold])
-    return probs, temperatures

@@ -20,15 +20,25 @@ def synthetic(n_items: int, n_choices: int, sharpen: float, seed: int = 0):
     return true_logits * sharpen, outcomes
 
 
+def mean_nll(logits, outcomes, temperature: float) -> float:
+    """Mean NLL of softmax(logits / T) at the outcomes."""
+    return float(np.mean([metrics.nll(metrics.softmax(row, temperature), y)
+                          for row, y in zip(logits, outcomes, strict=True)]))
+
+
+def scipy_fit(logits, outcomes) -> float:
+    return calibration.TemperatureScaler("scipy").fit(logits, outcomes).temperature_
+
+
 @pytest.mark.parametrize("n_choices", [2, 3, 5])
 def test_netcal_temperature_matches_plain_fit(n_choices):
     logits, outcomes = synthetic(400, n_choices, sharpen=2.5, seed=n_choices)
     scaler = calibration.TemperatureScaler().fit(logits, outcomes)
-    plain = metrics.fit_temperature(logits, outcomes)
+    plain = scipy_fit(logits, outcomes)
     assert scaler.backend_ == "netcal"
     assert scaler.temperature_ == pytest.approx(plain, rel=1e-3)
-    assert metrics.mean_nll_at(logits, outcomes, scaler.temperature_) == pytest.approx(
-        metrics.mean_nll_at(logits, outcomes, plain), abs=1e-3)
+    assert mean_nll(logits, outcomes, scaler.temperature_) == pytest.approx(
+        mean_nll(logits, outcomes, plain), abs=1e-3)
     # predict_proba is softmax(logits / T)
     np.testing.assert_allclose(scaler.predict_proba(logits), metrics.softmax(logits, scaler.temperature_))
 
@@ -39,7 +49,7 @@ def test_few_classes_present_still_matches():
     keep = outcomes < 2
     scaler = calibration.TemperatureScaler().fit(logits[keep], outcomes[keep])
     assert scaler.backend_ == "netcal"
-    assert scaler.temperature_ == pytest.approx(metrics.fit_temperature(logits[keep], outcomes[keep]),
+    assert scaler.temperature_ == pytest.approx(scipy_fit(logits[keep], outcomes[keep]),
                                                 rel=1e-3)
 
 
@@ -47,7 +57,7 @@ def test_scores_without_signal_hit_the_same_bound():
     rng = np.random.default_rng(1)
     logits, outcomes = rng.normal(size=(200, 4)) * 3, rng.integers(0, 4, 200)
     scaler = calibration.TemperatureScaler().fit(logits, outcomes)
-    assert scaler.temperature_ == pytest.approx(metrics.fit_temperature(logits, outcomes), rel=1e-3)
+    assert scaler.temperature_ == pytest.approx(scipy_fit(logits, outcomes), rel=1e-3)
     assert "upper bound" in scaler.note_
 
 
@@ -57,7 +67,7 @@ def test_ragged_choices_fall_back_to_scipy():
     outcomes = [int(rng.integers(0, len(row))) for row in logits]
     scaler = calibration.TemperatureScaler().fit(logits, outcomes)
     assert scaler.backend_ == "scipy" and "different numbers of choices" in scaler.note_
-    assert scaler.temperature_ == metrics.fit_temperature(logits, outcomes)
+    assert scaler.temperature_ == scipy_fit(logits, outcomes)
     probs = scaler.predict_proba(logits)
     assert isinstance(probs, list) and [len(p) for p in probs] == [len(r) for r in logits]
     with pytest.raises(ValueError, match="same number of choices"):
@@ -69,14 +79,43 @@ def test_overconfident_logits_give_t_above_one_and_lower_nll():
     calib, test = slice(0, 400), slice(400, None)
     scaler = calibration.TemperatureScaler().fit(logits[calib], outcomes[calib])
     assert scaler.temperature_ > 2.0
-    raw = metrics.mean_nll_at(logits[test], outcomes[test], 1.0)
-    scaled = metrics.mean_nll_at(logits[test], outcomes[test], scaler.temperature_)
+    raw = mean_nll(logits[test], outcomes[test], 1.0)
+    scaled = mean_nll(logits[test], outcomes[test], scaler.temperature_)
     assert scaled < raw - 0.1
 
 
 def test_calibrated_logits_give_t_near_one():
     logits, outcomes = synthetic(3000, 4, sharpen=1.0, seed=4)
     assert calibration.TemperatureScaler().fit(logits, outcomes).temperature_ == pytest.approx(1.0, abs=0.08)
+
+
+def test_scipy_fit_recovers_the_scale_of_overconfident_logits():
+    logits, outcomes = synthetic(4000, 4, sharpen=3.0, seed=0)
+    assert scipy_fit(logits, outcomes) == pytest.approx(3.0, rel=0.1)
+    assert scipy_fit(logits / 3.0, outcomes) == pytest.approx(1.0, rel=0.1)
+    assert mean_nll(logits, outcomes, 3.0) < mean_nll(logits, outcomes, 1.0)
+
+
+def test_scipy_fit_handles_ragged_choices():
+    logits = [np.array([2.0, 0.0]), np.array([0.0, 2.0, 0.0]), np.array([1.0, 0.0, 0.0, 0.0])]
+    scaler = calibration.TemperatureScaler().fit(logits * 5, [0, 1, 0] * 5)
+    assert scaler.backend_ == "scipy" and 0.0067 < scaler.temperature_ < 149
+
+
+def test_cross_fit_never_uses_an_items_own_label():
+    rng = np.random.default_rng(1)
+    logits = list(rng.normal(size=(50, 3)) * 4)
+    labels = rng.integers(0, 3, size=50)
+    probs, temps = calibration.cross_fit(logits, labels, n_folds=5, seed=0)
+    folds = np.random.default_rng(0).permutation(50) % 5
+    changed = labels.copy()
+    changed[folds == 2] = (changed[folds == 2] + 1) % 3  # relabel fold 2 only
+    probs2, temps2 = calibration.cross_fit(logits, changed, n_folds=5, seed=0)
+    assert temps2[2] == temps[2]  # fold 2 is scaled by a T that never saw its labels
+    assert not np.allclose(temps2[[0, 1, 3, 4]], temps[[0, 1, 3, 4]])
+    assert all(np.isclose(p.sum(), 1.0) for p in probs)
+    few, one = calibration.cross_fit(logits[:9], labels[:9], n_folds=5)
+    assert one.tolist() == [1.0] and np.allclose(few[0], metrics.softmax(logits[0]))
 
 
 def test_temperature_one_changes_nothing():

@@ -40,6 +40,7 @@ from ppt_bench.harness.bt_documents import (
 )
 from ppt_bench.harness.scoring import choice_loglikelihoods, item_metrics
 from ppt_bench.harness.sizes import DEFAULT_SIZE, announce, check_size
+from ppt_bench.metrics import check_soft_label
 
 # task -> (domain, the direct-prediction task with the same users and held-out sets)
 BELIEF_TASKS = {"bt_flight_beliefs": ("flight", "bt_flight")}
@@ -67,8 +68,7 @@ def belief_documents(interactions, task: str) -> list[dict]:
     for user in range(interactions.n_users):
         for r in range(interactions.n_rounds + 1):
             for j, feature in enumerate(domain.features):
-                soft = np.asarray(marginals[user, r, j], dtype=np.float64)
-                assert np.isclose(soft.sum(), 1.0)
+                soft = check_soft_label(marginals[user, r, j], len(labels))
                 docs.append({
                     "id": f"{task}-u{user}-r{r}-f{j}",
                     "question": conversation_text(interactions, texts, recommendations, user, r,

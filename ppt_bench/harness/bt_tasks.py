@@ -1,7 +1,7 @@
 """Datasets and scoring of the Bayesian-teaching lm-eval tasks (called from `tasks/*/utils.py`).
 
 Generated users come from `simulate(..., seed=EVAL_SEED)`; official users from the Bayesian-teaching
-archive (`ppt-bench data fetch bayesian_teaching`). `size` (a `dataset_kwargs` entry of the task,
+archive (`ppt-bench data fetch bayesian_teaching`). `size` (lm-eval metadata of the task, `size: quick`,
 overridden in the suites) picks how many users and held-out sets: see `bt_documents.SIZES` and
 `ppt_bench/harness/sizes.py` (without it: "full", never "paper"). The fixed participant and web-shop
 files (`bt_flight_human`, `bt_webshop_official`) keep their natural size: every user at every size.

@@ -8,7 +8,11 @@ passes to the aggregation functions below (named in the task YAMLs as `!function
     ece, ece_em   [confidence, correct]           -> top-label ECE, equal-width / equal-mass bins
     soft_ece      [confidence, q[argmax p]]        -> ECE against the soft label
     *_cv          [y, ll_1, ..., ll_K]             -> temperature-scaled NLL / ECE / Brier, T cross-fitted
-                                                       over 5 folds (never fitted on the scored items)
+                                                       over 5 folds (`calibration.cross_fit`; never
+                                                       fitted on the scored items)
+
+The per-item values are `metrics.per_item`'s and the aggregates `metrics`' and `calibration`'s:
+nothing is computed here, only packed for lm-eval.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ppt_bench import metrics
+from ppt_bench import calibration, metrics
+from ppt_bench.errors import DataError
 
 N_FOLDS = 5
 # `<task>_calib` is a generated task's calibration twin (same family, another seed, scored in the same
@@ -30,8 +35,18 @@ __all__ = ["agg_brier_cv", "agg_ece", "agg_ece_em", "agg_ece_cv", "agg_nll_cv", 
 
 
 def lm_eval_dataset(docs: list[dict]):
-    """What a task's `custom_dataset` entry point returns: a DatasetDict with one `test` split."""
+    """What a task's `custom_dataset` entry point returns: a DatasetDict with one `test` split.
+
+    Every document's `soft_label` (where it has one) is checked to be a distribution over its
+    `labels` (`metrics.check_soft_label`); DataError naming the document otherwise."""
     import datasets
+
+    for number, doc in enumerate(docs):
+        if doc.get("soft_label") is not None:
+            try:
+                metrics.check_soft_label(doc["soft_label"], len(doc.get("labels") or doc["soft_label"]))
+            except ValueError as error:
+                raise DataError(f"document {doc.get('id', number)}: {error}") from None
 
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
@@ -43,29 +58,26 @@ def choice_loglikelihoods(results: Sequence[Any]) -> np.ndarray:
 
 def item_metrics(loglikelihoods: Sequence[float], soft_label: Sequence[float] | None = None,
                  outcome: int | None = None, ordinal: bool = False) -> dict[str, Any]:
-    """Every per-item value for one document (see `ppt_bench.metrics` for the definitions).
+    """Every per-item value for one document (`metrics.per_item` of p = softmax(loglikelihoods)).
 
     Without `outcome` the outcome-based metrics (acc, nll, brier, ece*, *_cv) are left out; without
     `soft_label` the distribution metrics (kl, tv, w1, mode_agree, soft_ece) are.
     """
     lls = np.asarray(loglikelihoods, dtype=np.float64)
-    probs = metrics.softmax(lls)
-    confidence, _ = metrics.top_label(probs)
+    item = metrics.per_item(metrics.softmax(lls), outcome, soft_label, ordinal)
+    confidence = item["confidence"]
     values: dict[str, Any] = {}
     if outcome is not None:
-        y = int(outcome)
-        values.update(acc=metrics.acc(probs, y), nll=metrics.nll(probs, y), brier=metrics.brier(probs, y))
-        correct = values["acc"]  # expected correctness when p has tied maxima
-        values.update(ece=[confidence, correct], ece_em=[confidence, correct])
-        pooled = [float(y), *lls.tolist()]
+        values.update(acc=item["acc"], nll=item["nll"], brier=item["brier"])
+        # lm-eval pools these lists for the aggregations; acc is the expected correctness under ties
+        values.update(ece=[confidence, item["acc"]], ece_em=[confidence, item["acc"]])
+        pooled = [float(int(outcome)), *lls.tolist()]
         values.update(nll_cv=pooled, ece_cv=pooled, brier_cv=pooled)
     if soft_label is not None:
-        q = np.asarray(soft_label, dtype=np.float64)
-        values.update(kl=metrics.kl(q, probs), tv=metrics.tv(q, probs),
-                      mode_agree=metrics.mode_agree(q, probs),
-                      soft_ece=[confidence, float(q[metrics.argmax_set(probs)].mean())])
+        values.update(kl=item["kl"], tv=item["tv"], mode_agree=item["mode_agree"],
+                      soft_ece=[confidence, item["soft_correct"]])
         if ordinal:
-            values["w1"] = metrics.w1(q, probs)
+            values["w1"] = item["w1"]
     return values
 
 
@@ -88,25 +100,21 @@ def agg_soft_ece(items: Sequence[Sequence[float]]) -> float:
     return metrics.soft_ece(*_pairs(items))
 
 
-def temperature_scaled(items: Sequence[Sequence[float]]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Cross-fitted temperature-scaled probabilities and the outcomes from `[y, ll_1..ll_K]` items."""
+def temperature_scaled(items: Sequence[Sequence[float]]) -> calibration.ItemValues:
+    """Per-item values of the cross-fitted temperature-scaled distributions of `[y, ll_1..ll_K]` items."""
     labels = np.array([int(item[0]) for item in items], dtype=int)
     logits = [np.asarray(item[1:], dtype=np.float64) for item in items]
-    probs, _ = metrics.cross_fit(logits, labels, n_folds=N_FOLDS)
-    return probs, labels
+    probs, _ = calibration.cross_fit(logits, labels, n_folds=N_FOLDS)
+    return calibration.item_values(probs, labels)
 
 
 def agg_nll_cv(items: Sequence[Sequence[float]]) -> float:
-    probs, labels = temperature_scaled(items)
-    return float(np.mean([metrics.nll(p, y) for p, y in zip(probs, labels, strict=True)]))
+    return calibration.aggregate(temperature_scaled(items))["nll"]
 
 
 def agg_brier_cv(items: Sequence[Sequence[float]]) -> float:
-    probs, labels = temperature_scaled(items)
-    return float(np.mean([metrics.brier(p, y) for p, y in zip(probs, labels, strict=True)]))
+    return calibration.aggregate(temperature_scaled(items))["brier"]
 
 
 def agg_ece_cv(items: Sequence[Sequence[float]]) -> float:
-    probs, labels = temperature_scaled(items)
-    confidences = [metrics.top_label(p)[0] for p in probs]
-    return metrics.ece(confidences, [metrics.acc(p, y) for p, y in zip(probs, labels, strict=True)])
+    return calibration.aggregate(temperature_scaled(items))["ece"]

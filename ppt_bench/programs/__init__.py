@@ -10,7 +10,7 @@ Public API (loaded lazily, so `import ppt_bench.programs` imports neither jax no
     generate_scenarios(n, seed, split)                 iterator of Scenario, deterministic
     write_scenarios(path, n, seed, split, ...)         resumable JSONL / parquet writer
     read_scenarios(path)
-    exact_choice_probs, generic_choice_probs, total_variation
+    exact_choice_probs, generic_choice_probs    (compare them with `ppt_bench.metrics.tv`)
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ _EXPORTS = {
     "read_scenarios": "ppt_bench.programs.generate",
     "exact_choice_probs": "ppt_bench.programs.inference",
     "generic_choice_probs": "ppt_bench.programs.inference",
-    "total_variation": "ppt_bench.programs.inference",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -13,7 +13,7 @@ Two paths, returning the same thing, probs (K,) float64 summing to 1:
     * ``method="nuts"``: NUTS on the latent sites (continuous latents only), then the query site from
       ``Predictive`` at the posterior draws.
 
-Both are cross-checked in ``tests/programs/test_inference.py`` (total variation <= 0.02).
+Both are cross-checked in ``tests/programs/test_inference.py`` (total variation ``metrics.tv`` <= 0.02).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ppt_bench.metrics import check_soft_label
 from ppt_bench.programs._motif import Choices, Motif, normalise
-from ppt_bench.programs.scenario import check_soft_label, model_kwargs
+from ppt_bench.programs.scenario import model_kwargs
 
 
 def exact_choice_probs(motif: Motif, params: Mapping, observations: Mapping) -> np.ndarray:
@@ -124,8 +125,3 @@ def generic_choice_probs(motif: Motif, params: Mapping, observations: Mapping, *
     if method == "nuts":
         return nuts_choice_probs(motif, params, observations, seed=seed, **options)
     raise ValueError(f"unknown inference method {method!r}; use 'is' or 'nuts'")
-
-
-def total_variation(p, q) -> float:
-    """0.5 * sum_k |p_k - q_k|."""
-    return float(0.5 * np.abs(np.asarray(p, dtype=np.float64) - np.asarray(q, dtype=np.float64)).sum())

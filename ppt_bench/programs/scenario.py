@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ppt_bench.metrics import check_soft_label
 from ppt_bench.programs._motif import Choices, Motif, options_text
 
-SOFT_LABEL_ATOL = 1e-9
 INSTRUCTION = "Answer with the letter of the most likely option."
 
 
@@ -62,16 +62,6 @@ class Scenario:
         for key in ("choices", "labels", "soft_label"):
             record[key] = tuple(record[key])
         return cls(**record)
-
-
-def check_soft_label(soft_label, n_choices: int) -> np.ndarray:
-    """Assert a soft label is K finite non-negative float64 values summing to 1; return it."""
-    probs = np.asarray(soft_label, dtype=np.float64)
-    if probs.shape != (n_choices,):
-        raise ValueError(f"soft label has shape {probs.shape}, expected ({n_choices},)")
-    if not np.all(np.isfinite(probs)) or np.any(probs < 0) or abs(probs.sum() - 1.0) > SOFT_LABEL_ATOL:
-        raise ValueError(f"soft label is not a distribution: {probs}")
-    return probs
 
 
 @functools.cache

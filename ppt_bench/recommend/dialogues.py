@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ppt_bench.metrics import check_soft_label
 from ppt_bench.recommend._domain import Domain, choice_probs, utilities
 from ppt_bench.recommend._posterior import posteriors_by_round, predictive
 from ppt_bench.recommend._protocol import Interactions
@@ -136,8 +137,7 @@ def predictive_after(domain: Domain, options: np.ndarray, choices: np.ndarray, n
     posterior = posterior_after(domain, options, choices, n_rounds, temperature)
     probs = predictive(posterior, domain.hypotheses, domain.encode(np.asarray(query))[None],
                        temperature)[0]
-    assert np.isclose(probs.sum(), 1.0)
-    return probs
+    return check_soft_label(probs, len(probs))
 
 
 def teaching_records(interactions: Interactions, teacher: str,

@@ -38,11 +38,13 @@ from ppt_bench.calibration import (  # the split rule and the fit
     STABLE_CALIB_ITEMS,
     TemperatureFit,
     calibration_split_fraction,
+    fit_temperature,
     in_calibration_split,
 )
 from ppt_bench.data.parse import iter_jsonl
 from ppt_bench.errors import DataError, PPTBenchError
 from ppt_bench.harness.scoring import CALIB_SUFFIX
+from ppt_bench.report.results import logged_loglikelihoods
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +68,6 @@ class TaskItems:
                            for column in (self.ids, self.logits, self.outcomes, self.soft_labels)))
 
 
-def _loglikelihoods(record: dict[str, Any]) -> np.ndarray:
-    """Per-choice log-likelihoods: `filtered_resps` is [[ll, is_greedy], ...], `resps` [[[ll, g]], ...]."""
-    resps = record.get("filtered_resps") or record.get("resps") or []
-    values = []
-    for response in resps:
-        while isinstance(response, list | tuple):
-            response = response[0]
-        if isinstance(response, str):  # a generation task's text: no choices to calibrate
-            return np.empty(0)
-        values.append(float(response))
-    return np.asarray(values, dtype=np.float64)
-
-
 def read_items(path: Path) -> TaskItems:
     """Items of one `samples.jsonl`; items without an outcome are counted and left out."""
     ids, logits, outcomes, soft_labels, missing = [], [], [], [], 0
@@ -89,7 +78,7 @@ def read_items(path: Path) -> TaskItems:
     for number, record in records:
         doc = record.get("doc") or {}
         outcome = doc.get("outcome")
-        lls = _loglikelihoods(record)
+        lls = np.asarray(logged_loglikelihoods(record), dtype=np.float64)
         if outcome is None or not len(lls):
             missing += 1
             continue
@@ -136,13 +125,6 @@ def split_items(items: TaskItems, calib_items: TaskItems | None, calib_source: s
         len(calib), len(test))
 
 
-def fit_temperature(calib: TaskItems) -> TemperatureFit:
-    """`ppt_bench.calibration.fit_temperature` on a task's calibration items."""
-    from ppt_bench import calibration
-
-    return calibration.fit_temperature(calib.logits, calib.outcomes)
-
-
 @dataclass(frozen=True)
 class TaskTemperature:
     """One task's temperature in one run: the fit, the split it was fitted on, and the test items
@@ -168,7 +150,7 @@ def task_temperature(run_dir: Path | str, task: str, fraction: float | None = No
     calib_items = read_items(twin) if twin.is_file() else None
     source = f"{twin.parent.name} ({len(calib_items)} items)" if calib_items is not None else ""
     calib, test, split = split_items(items, calib_items, source, fraction)
-    return TaskTemperature(task, fit_temperature(calib), split, test)
+    return TaskTemperature(task, fit_temperature(calib.logits, calib.outcomes), split, test)
 
 
 def _figure_png(figure) -> bytes:
@@ -186,7 +168,7 @@ def task_report(task: str, items: TaskItems, calib_items: TaskItems | None, cali
     from ppt_bench import calibration, metrics
 
     calib, test, split = split_items(items, calib_items, calib_source, fraction)
-    fit = fit_temperature(calib)
+    fit = fit_temperature(calib.logits, calib.outcomes)
     temperature = fit.temperature
     table = calibration.raw_vs_scaled(test.logits, test.outcomes, test.soft_labels, temperature,
                                       n_boot=n_boot, seed=seed)

@@ -228,16 +228,17 @@ def first_vs_final(runs: Sequence[RunRecord]):
 
 
 def _reliability_curve(probs: Sequence[np.ndarray], outcomes: np.ndarray, n_bins: int = N_BINS):
-    """(mean confidence, accuracy, count) per non-empty equal-width bin, and the ECE over them."""
-    from ppt_bench.metrics import ece, equal_width_bins
+    """(mean confidence, accuracy, count) per non-empty equal-width bin, (n_used, 3), and the ECE over
+    them: `metrics.bin_stats` and `metrics.ece` of the per-item values (`calibration.item_values`:
+    accuracy is the expected correctness under tied maxima, as in the report)."""
+    from ppt_bench import calibration, metrics
 
-    confidences = np.array([p.max() for p in probs])
-    correct = np.array([float(np.argmax(p) == y) for p, y in zip(probs, outcomes, strict=True)])
-    bins = equal_width_bins(confidences, n_bins)
-    used = np.unique(bins)
-    curve = np.array([(confidences[bins == b].mean(), correct[bins == b].mean(), (bins == b).sum())
-                      for b in used])
-    return curve, ece(confidences, correct, n_bins)
+    values = calibration.item_values(probs, outcomes)
+    bins = metrics.equal_width_bins(values.confidence, n_bins)
+    counts, confidence, accuracy = metrics.bin_stats(values.confidence, values.correct, bins, n_bins)
+    used = counts > 0
+    curve = np.column_stack([confidence[used], accuracy[used], counts[used]])
+    return curve, metrics.ece(values.confidence, values.correct, n_bins)
 
 
 def _calibration_fit(run: RunRecord, task: str):

@@ -20,14 +20,13 @@ whole population (624 user types x 100 held-out sets): the Bayesian Assistant's 
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ppt_bench.report.results import RunRecord, TaskResult
+from ppt_bench.report.results import RunRecord, TaskResult, logged_loglikelihoods, sample_records
 
 DIRECT_TASK, BELIEF_TASK = "bt_flight", "bt_flight_beliefs"
 N_ROUNDS = 6
@@ -47,22 +46,16 @@ class BeliefComparison:
     agreement: np.ndarray | None
 
 
-def _raw_samples(result: TaskResult) -> list[dict]:
-    path = result.samples_path
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def _loglikelihoods(record: dict) -> np.ndarray:
-    resps = record.get("filtered_resps") or record.get("resps") or []
-    return np.array([r[0][0] if isinstance(r[0], list) else r[0] for r in resps], dtype=np.float64)
+    return np.asarray(logged_loglikelihoods(record), dtype=np.float64)
 
 
 def _best(values: np.ndarray, atol: float) -> np.ndarray:
-    """Uniform pick among the maxima on the last axis, as probabilities (..., K)."""
-    best = values >= values.max(axis=-1, keepdims=True) - atol
+    """Uniform pick among the maxima on the last axis (`recommend.beliefs.best_sets`), as
+    probabilities (..., K)."""
+    from ppt_bench.recommend.beliefs import best_sets
+
+    best = best_sets(values, atol)
     return best / best.sum(axis=-1, keepdims=True)
 
 
@@ -138,7 +131,7 @@ def _users_by_round(records: Sequence[dict]) -> dict[int, set[int]]:
 def belief_comparison(run: RunRecord) -> BeliefComparison:
     """The per-round numbers of one run holding both tasks (see the module doc)."""
     direct_result, belief_result = run.tasks[DIRECT_TASK], run.tasks[BELIEF_TASK]
-    direct_records, belief_records = _raw_samples(direct_result), _raw_samples(belief_result)
+    direct_records, belief_records = sample_records(direct_result), sample_records(belief_result)
 
     def series(result: TaskResult, prefix: str) -> np.ndarray:
         return np.array([result.metrics[f"{prefix}{r}"].value if f"{prefix}{r}" in result.metrics

@@ -2,7 +2,9 @@
 
     RUN_DIR/run.json               -> RunRecord.model, .model_args, provenance
     RUN_DIR/<task>/results.json    -> TaskResult (metric values, stderr, higher_is_better, versions)
-    RUN_DIR/<task>/samples.jsonl   -> Sample records, read on demand by `read_samples`
+    RUN_DIR/<task>/samples.jsonl   -> Sample records, read on demand by `read_samples`; the raw
+                                      records by `sample_records`, their choice log-likelihoods by
+                                      `logged_loglikelihoods` (the one reader of lm-eval's sample format)
 
 Only the fields listed in `REQUIRED_FIELDS` are needed from lm-eval's results dict, so a run made
 with another lm-eval version is accepted when it has them and refused (`ResultsFormatError`, naming
@@ -20,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ppt_bench.data.parse import iter_jsonl
 from ppt_bench.errors import PPTBenchError
 from ppt_bench.harness.run_dir import DEFAULT_PROTOCOL, recorded_protocol, unfinished_tasks
 from ppt_bench.harness.scoring import CALIB_SUFFIX
@@ -250,11 +253,22 @@ def read_runs(paths: Sequence[Path | str]) -> tuple[RunRecord, ...]:
     return runs
 
 
+def logged_loglikelihoods(record: Mapping[str, Any]) -> tuple[float, ...]:
+    """The per-choice log-likelihoods of one logged lm-eval sample: `filtered_resps` is
+    [[ll, is_greedy], ...], `resps` [[[ll, is_greedy]], ...]; () for a generation task's text."""
+    values = []
+    for response in record.get("filtered_resps") or record.get("resps") or []:
+        while isinstance(response, list | tuple):
+            response = response[0]
+        if isinstance(response, str):  # a generation task's text: no choices
+            return ()
+        values.append(float(response))
+    return tuple(values)
+
+
 def _sample(record: Mapping[str, Any]) -> Sample:
     doc = record.get("doc") or {}
-    resps = record.get("filtered_resps") or record.get("resps") or []
-    # lm-eval logs each choice as [loglikelihood, is_greedy] (filtered) or [[...]] (raw resps)
-    lls = tuple(float(r[0][0] if isinstance(r[0], list) else r[0]) for r in resps)
+    lls = logged_loglikelihoods(record)
     numbers = {key: float(value) for key, value in record.items()
                if key not in ("doc_id", "target") and _number(value) is not None}
     soft = doc.get("soft_label")
@@ -267,10 +281,15 @@ def _sample(record: Mapping[str, Any]) -> Sample:
                   motif=doc.get("motif"), human_mean=human)
 
 
-def read_samples(result: TaskResult) -> tuple[Sample, ...]:
-    """The logged samples of one task result (empty when the run did not log them)."""
+def sample_records(result: TaskResult) -> list[dict[str, Any]]:
+    """The raw logged records of one task result, in file order ([] when the run did not log them;
+    DataError naming the file and line on a malformed line)."""
     path = result.samples_path
     if not path.is_file():
-        return ()
-    with path.open(encoding="utf-8") as handle:
-        return tuple(_sample(json.loads(line)) for line in handle if line.strip())
+        return []
+    return [record for _, record in iter_jsonl(path)]
+
+
+def read_samples(result: TaskResult) -> tuple[Sample, ...]:
+    """The logged samples of one task result (empty when the run did not log them)."""
+    return tuple(_sample(record) for record in sample_records(result))

@@ -2,12 +2,12 @@
 
 import pytest
 
+from ppt_bench.metrics import tv
 from ppt_bench.programs import MOTIFS, make_scenario
 from ppt_bench.programs.inference import (
     exact_choice_probs,
     generic_choice_probs,
     importance_choice_probs,
-    total_variation,
 )
 
 TV_MAX = 0.02
@@ -18,8 +18,8 @@ def _tv(name, seed, method="is", **options):
     motif = MOTIFS[name]
     s = make_scenario(motif, seed)
     params, obs = s.program["params"], s.program["observations"]
-    return total_variation(generic_choice_probs(motif, params, obs, method=method, seed=seed, **options),
-                           exact_choice_probs(motif, params, obs))
+    return tv(exact_choice_probs(motif, params, obs),
+              generic_choice_probs(motif, params, obs, method=method, seed=seed, **options))
 
 
 @pytest.mark.parametrize("name", FAST)

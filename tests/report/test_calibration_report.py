@@ -124,10 +124,13 @@ def test_calibration_task_items_shared_with_the_task_are_dropped():
 
 
 def test_both_resps_nestings_are_read():
+    from ppt_bench.report.results import logged_loglikelihoods
+
     filtered = {"filtered_resps": [[-1.0, False], [-2.0, True]]}
     raw = {"resps": [[[-1.0, False]], [[-2.0, True]]]}
-    np.testing.assert_array_equal(cr._loglikelihoods(filtered), [-1.0, -2.0])
-    np.testing.assert_array_equal(cr._loglikelihoods(raw), [-1.0, -2.0])
+    assert logged_loglikelihoods(filtered) == logged_loglikelihoods(raw) == (-1.0, -2.0)
+    assert logged_loglikelihoods({"filtered_resps": ["some text"]}) == ()  # a generation task
+    assert logged_loglikelihoods({}) == ()
 
 
 def test_cli_writes_md_html_json(run_dir, tmp_path, capsys):

@@ -135,3 +135,21 @@ def test_reliability_panel_without_test_items_says_so(synthetic_runs, monkeypatc
     figure = figures.reliability(read_runs([synthetic_runs["model-good"]]))
     texts = [text.get_text() for ax in figure.axes for text in ax.texts]
     assert any(text.startswith("no test items") for text in texts)
+
+
+def test_reliability_curve_bins_as_the_report_does():
+    from ppt_bench import calibration, metrics
+    from ppt_bench.report.figures import _reliability_curve
+
+    uniform = [np.full(4, 0.25)] * 8  # tied maxima: expected correctness 1/4, so perfectly calibrated
+    curve, error = _reliability_curve(uniform, np.array([0, 1, 2, 3, 0, 0, 0, 0]))
+    assert curve.tolist() == [[0.25, 0.25, 8.0]] and error == 0.0
+    rng = np.random.default_rng(3)
+    probs = [metrics.softmax(row) for row in rng.normal(size=(50, 3)) * 2]
+    outcomes = rng.integers(0, 3, 50)
+    curve, error = _reliability_curve(probs, outcomes)
+    values = calibration.item_values(probs, outcomes)
+    assert error == pytest.approx(calibration.aggregate(values)["ece"], abs=1e-12)
+    assert curve[:, 2].sum() == 50 and np.all(np.diff(curve[:, 0]) > 0)
+    gap = float((curve[:, 2] * np.abs(curve[:, 1] - curve[:, 0])).sum() / 50)
+    assert error == pytest.approx(gap, abs=1e-12)

@@ -7,7 +7,7 @@ this shape, else the program is rejected as `bad-result`:
 
     {"ok": false, "reason": one of CHILD_REASONS, "detail": str}
     {"ok": true, "observations": {site: number or nested list, for each OBSERVED site},
-     "answer": finite number, "soft_label": K non-negative finite numbers summing to 1,
+     "answer": finite number, "soft_label": K numbers passing `metrics.check_soft_label`,
      "ess": finite number in [0, num_samples]}
 
 Observations hold finite numbers only (no bools), at most MAX_OBSERVED_VALUES of them per site,
@@ -20,11 +20,11 @@ import json
 import math
 from dataclasses import dataclass
 
+from ppt_bench.metrics import check_soft_label
 from ppt_bench.programs.sandbox.limits import MAX_OBSERVED_DEPTH, MAX_OBSERVED_VALUES, Rejected
 
 CHILD_REASONS = frozenset({"runtime-error", "memory-limit", "no-answer-site", "bad-answer", "bad-observed",
                            "inference-error", "invalid-soft-label"})
-SOFT_LABEL_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,10 @@ def parse_child_result(stdout: bytes, observed: tuple[str, ...], n_choices: int,
     if type(soft_label) is not list or len(soft_label) != n_choices:
         raise _bad(f"soft_label must be a list of {n_choices} numbers")
     probs = tuple(_finite(p, "soft_label") for p in soft_label)
-    if min(probs) < 0 or abs(math.fsum(probs) - 1) > SOFT_LABEL_TOLERANCE:
-        raise _bad("soft_label is not a distribution")
+    try:
+        check_soft_label(probs, n_choices)
+    except ValueError:
+        raise _bad("soft_label is not a distribution") from None
     ess = _finite(result["ess"], "ess")
     if not 0 <= ess <= num_samples * (1 + 1e-9):
         raise _bad(f"ess {ess:.3g} outside [0, {num_samples}]")
