@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -55,18 +56,29 @@ def test_a_wheel_installed_into_a_fresh_venv_runs_a_task(tmp_path):
     import sysconfig
     import venv
 
+    # build from a copy of the checkout's files (tracked or not ignored): setuptools leaves build/ in
+    # the source folder, and a stale build/lib there would slip deleted modules into the wheel
+    source = tmp_path / "source"
+    listed = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    for name in listed:
+        if (REPO_ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / name, source / name)
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    str(REPO_ROOT), "-w", str(wheels)], check=True, capture_output=True, timeout=600)
+                    str(source), "-w", str(wheels)], check=True, capture_output=True, timeout=600)
     wheel = next(wheels.glob("ppt_bench-*.whl"))
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
+    # --ignore-installed: pip run by this interpreter can see the checkout's editable ppt-bench and
+    # would call the requirement satisfied
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                    "--ignore-installed", "-q", str(wheel)], check=True, capture_output=True, timeout=600)
     (Path(site) / "main-venv-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-                    str(wheel)], check=True, capture_output=True, timeout=600)
 
     work = tmp_path / "elsewhere"
     work.mkdir()
