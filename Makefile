@@ -26,7 +26,7 @@ experiments: setup
 	bash training/experiments.sh
 
 lint: setup
-	$(BIN)/ruff check ppt_bench tests
+	$(BIN)/ruff check ppt_bench tests training tasks benchmarks
 
 setup: $(VENV)/.stamp-smollm2
 

@@ -1,10 +1,10 @@
 """Benchmark: training throughput and peak memory, before and after the speed-ups, per objective.
 
 Each (objective, variant) trains the same model on the same examples for a few optimizer steps with
-the trainer of `training/train.py` (same collator, loss and Trainer settings as a recipe), in a fresh
+the trainer of `ppt_bench.training` (same collator, loss and Trainer settings as a recipe), in a fresh
 subprocess so that its memory figures are its own. The first step is a warm-up and is not timed.
 
-Variants (config overrides of `training/train.py`):
+Variants (config overrides of `ppt_bench.training.TrainConfig`):
     before   supervised_logits=false group_by_length=false precision=fp32: the LM head at every
              position, shuffled batches (the trainer as it was)
     after    the defaults: LM head only where a loss is taken, length-grouped batches,
@@ -53,10 +53,8 @@ def measure(args: argparse.Namespace, objective: str, variant: str) -> dict:
     from transformers import TrainerCallback
     from transformers.trainer_utils import SaveStrategy
 
-    sys.path.insert(0, str(REPO))
-    from ppt_bench.commands.train import load_trainer_module
+    from ppt_bench import training as train
 
-    train = load_trainer_module()
     if args.threads:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as out_dir:

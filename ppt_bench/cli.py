@@ -52,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
             "ppt_bench.commands.merge"),
     Command("data", "fetch, verify and locate external data sets", "ppt_bench.commands.data"),
     Command("models", "list, locate, install and export the embedded models", "ppt_bench.commands.models"),
+    Command("tasks", "locate the lm-eval task folders (`lm_eval --include_path`)", "ppt_bench.commands.tasks"),
 )
 GENERATE: tuple[Command, ...] = (
     Command("scenarios", "PPT scenarios with exact soft labels (JSONL or parquet)",

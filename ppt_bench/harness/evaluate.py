@@ -37,7 +37,10 @@ from ppt_bench.shards import Shard
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TASKS_DIR = REPO_ROOT / "tasks"
+# The lm-eval task folders: `ppt_bench/tasks/` in an installed wheel (package data), else `tasks/` of
+# the source checkout (pyproject maps one onto the other). `ppt-bench tasks path` prints it.
+INSTALLED_TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"
+TASKS_DIR = INSTALLED_TASKS_DIR if INSTALLED_TASKS_DIR.is_dir() else REPO_ROOT / "tasks"
 SUITES = {"quick": "ppt_suite_quick", "full": "ppt_suite"}  # groups in tasks/suites/
 REFERENCE_MODELS = ("ppt-bayes", "ppt-uniform")  # see reference_models.py
 # `--backend`: the lm-eval model that scores a language model.

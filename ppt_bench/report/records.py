@@ -32,6 +32,7 @@ from ppt_bench.errors import DataError
 from ppt_bench.harness.evaluate import REFERENCE_MODELS
 from ppt_bench.harness.run_dir import DEFAULT_PROTOCOL
 from ppt_bench.report.results import MetricValue, RunRecord
+from ppt_bench.training.recipes import training_commands
 
 RECORDS_DIR = Path(__file__).resolve().parents[2] / "leaderboards" / "records"
 FORMAT = "ppt-bench result record 1"
@@ -125,10 +126,31 @@ def _temperature_summary(run_dir: Path, task: str) -> TemperatureSummary | None:
                               raw["nll"], scaled["nll"], raw["ece"], scaled["ece"])
 
 
+def run_commands(run: RunRecord) -> list[str]:
+    """Commands that remake a run: the data and training commands of a model trained by `ppt-bench
+    train` (`training.recipes.training_commands`), then one `ppt-bench eval` per group of tasks
+    evaluated at the same size and limit (read from each results file, calibration twins included);
+    a whole suite is named by its group."""
+    from ppt_bench.harness.evaluate import suite_tasks
+
+    commands = training_commands(run.model)
+    groups: dict[tuple, list[str]] = {}
+    for path in sorted(Path(run.path).glob("*/results.json")):
+        recorded = json.loads(path.read_text()).get("ppt_bench") or {}
+        groups.setdefault((recorded.get("size") or "full", recorded.get("limit")), []).append(path.parent.name)
+    sizes = {task: size for (size, _), tasks in groups.items() for task in tasks}
+    limits = {limit for _, limit in groups}
+    for suite in ("ppt_suite_quick", "ppt_suite"):
+        if limits == {None} and suite_tasks(suite) == sizes:
+            return [*commands, f"ppt-bench eval --model {run.model} --tasks {suite} --out {run.path}"]
+    for (size, limit), tasks in groups.items():
+        flags = (f" --size {size}" if size and size != "full" else "") + (f" --limit {limit}" if limit else "")
+        commands.append(f"ppt-bench eval --model {run.model} --tasks {','.join(tasks)}{flags} --out {run.path}")
+    return commands
+
+
 def record_from_run(run: RunRecord) -> ResultRecord:
     """The compact record of a run directory (T fitted from its logged samples)."""
-    from ppt_bench.report.leaderboard import run_commands
-
     tasks = {}
     for task, result in run.tasks.items():
         if result.protocol != DEFAULT_PROTOCOL:  # the leaderboard ranks the static documents only

@@ -213,7 +213,7 @@ def test_other_lm_eval_version_accepted_or_refused(synthetic_runs, tmp_path):
 
 
 def test_run_commands_remake_the_run(make_run, tmp_path):
-    from ppt_bench.report.leaderboard import run_commands
+    from ppt_bench.report.records import run_commands
 
     model_dir = tmp_path / "trained"
     model_dir.mkdir()
@@ -251,7 +251,7 @@ def test_intervals_are_clipped_to_the_metric_range():
 
 
 def test_a_data_command_that_writes_another_file_is_not_shown():
-    from ppt_bench.report.leaderboard import data_command
+    from ppt_bench.training.recipes import data_command
 
     command = "ppt-bench generate dialogues --domain flight --teacher bayesian --users 384 --seed 0 --out a.jsonl"
     assert data_command({"data": "a.jsonl", "data_command": command}) == command
@@ -264,12 +264,11 @@ def test_train_command_is_rebuilt_from_a_recorded_configuration():
 
     import yaml
 
-    from ppt_bench.commands.train import REPO, load_trainer_module
-    from ppt_bench.report.leaderboard import train_command
+    from ppt_bench.training.config import TrainConfig
+    from ppt_bench.training.recipes import RECIPES_DIR, train_command
 
-    training = load_trainer_module()
-    recipe = REPO / "training" / "recipes" / "ppt_soft_label_cpu.yaml"
-    config = asdict(training.TrainConfig(**{**yaml.safe_load(recipe.read_text()), "max_examples": 5,
+    recipe = RECIPES_DIR / "ppt_soft_label_cpu.yaml"
+    config = asdict(TrainConfig(**{**yaml.safe_load(recipe.read_text()), "max_examples": 5,
                                             "out_dir": "runs/train/x y"}))
     config["lora_target_modules"] = list(config["lora_target_modules"])  # as JSON stores it
     assert train_command(config) == ("ppt-bench train --recipe training/recipes/ppt_soft_label_cpu.yaml "

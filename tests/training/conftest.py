@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ppt_bench.commands.train import load_trainer_module
+from ppt_bench import training
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
                  "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
@@ -18,7 +18,7 @@ SPECIAL = ["<unk>", "<pad>", "<|im_start|>", "<|im_end|>"]
 
 @pytest.fixture(scope="session")
 def train_module():
-    return load_trainer_module()
+    return training
 
 
 def scenario_records(n: int = 16) -> list[dict]:

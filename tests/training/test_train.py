@@ -246,9 +246,9 @@ def test_cli_trains_and_reports_config_errors(tiny_model_dir, data_files, tmp_pa
 
 
 def test_every_shipped_recipe_is_a_valid_config(train_module):
-    from ppt_bench.commands.train import REPO
+    from ppt_bench.training.recipes import RECIPES_DIR
 
-    recipes = sorted((REPO / "training" / "recipes").glob("*.yaml"))
+    recipes = sorted(RECIPES_DIR.glob("*.yaml"))
     assert len(recipes) >= 10
     for recipe in recipes:
         cfg = train_module.load_config(recipe)
