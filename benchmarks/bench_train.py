@@ -67,6 +67,8 @@ def measure(args: argparse.Namespace, objective: str, variant: str) -> dict:
             "learning_rate": 2e-5, "progress": False, **VARIANTS[variant]})
         model, tokenizer, chat = train.load_base(cfg.model, cfg.chat_template)
         examples = train.build_examples(cfg, tokenizer, chat)
+        if cfg.pack_length:  # as `main` does: the same scenarios, in rows of <= pack_length tokens
+            examples = train.pack_examples(examples, cfg.pack_length, cfg.seed)
         if cfg.finetune == "lora":
             model = train.add_lora(model, cfg)
         training_args = train.training_arguments(cfg, has_eval=False)

@@ -13,8 +13,8 @@
 # leaderboard is rebuilt from them (rows only added or updated) and the figures are redrawn.
 #
 # Every step resumes: data files are kept, training continues from its newest checkpoint (a finished
-# run is not trained again), evaluation task by task. Sizes are variables (N_USERS=48 N_PPT=320 LRS=5e-5
-# gives the earlier ~30-minute version); DRY_RUN=1 prints the commands without running them.
+# run is not trained again), evaluation task by task. Sizes are variables (e.g. N_USERS=48 N_PPT=320
+# LRS=5e-5 for a small, quick version); DRY_RUN=1 prints the commands without running them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
