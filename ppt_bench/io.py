@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -59,3 +59,24 @@ def write_jsonl_atomic(path: Path | str, records: Iterable[Any]) -> int:
             handle.write(json.dumps(record, default=jsonable, ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+def read_complete_lines(path: Path | str, parse: Callable[[bytes], Any]) -> tuple[list[Any], int]:
+    """`parse` of each complete, valid line of a resumable JSON Lines file, and the byte length those
+    lines span: reading stops at a line without its newline or one `parse` rejects (ValueError,
+    TypeError, KeyError), the torn end of an interrupted write. ([], 0) for a missing file."""
+    items: list[Any] = []
+    good_bytes = 0
+    path = Path(path)
+    if not path.exists():
+        return items, 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                items.append(parse(raw))
+            except (ValueError, TypeError, KeyError):
+                break
+            good_bytes += len(raw)
+    return items, good_bytes

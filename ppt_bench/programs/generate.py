@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ppt_bench.io import atomic_open
+from ppt_bench.io import atomic_open, read_complete_lines
 from ppt_bench.programs.motifs import motifs_for_split
 from ppt_bench.programs.scenario import Scenario, derive_seed, make_scenario
 
@@ -138,19 +138,7 @@ class GenerationReport:
 
 def _read_complete_lines(path: Path) -> tuple[list[Scenario], int]:
     """Scenarios on complete, valid lines, and the byte length they span (the rest is a torn write)."""
-    scenarios, good_bytes = [], 0
-    if not path.exists():
-        return scenarios, 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                scenarios.append(Scenario.from_json(raw.decode("utf-8")))
-            except (ValueError, TypeError, KeyError):
-                break
-            good_bytes += len(raw)
-    return scenarios, good_bytes
+    return read_complete_lines(path, lambda raw: Scenario.from_json(raw.decode("utf-8")))
 
 
 def resume_state(path: Path, seed: int, split: str, n: int, degenerate_fraction: float) -> RunState:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ppt_bench.io import atomic_open
+from ppt_bench.io import atomic_open, read_complete_lines
 from ppt_bench.programs.generate import (
     DEGENERATE_FRACTION,
     MAX_ATTEMPTS,
@@ -64,22 +64,12 @@ def _candidate_line(index: int, attempts: Sequence[Scenario]) -> str:
 
 def _read_candidates(path: Path) -> tuple[dict[int, tuple[Scenario, ...]], int]:
     """{index: attempts} on complete, valid lines, and the byte length they span (the rest is torn)."""
-    candidates: dict[int, tuple[Scenario, ...]] = {}
-    good_bytes = 0
-    if not path.exists():
-        return candidates, 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                record = json.loads(raw)
-                attempts = tuple(Scenario.from_json(json.dumps(item)) for item in record["attempts"])
-                candidates[int(record["index"])] = attempts
-            except (ValueError, TypeError, KeyError):
-                break
-            good_bytes += len(raw)
-    return candidates, good_bytes
+    def parse(raw: bytes) -> tuple[int, tuple[Scenario, ...]]:
+        record = json.loads(raw)
+        return int(record["index"]), tuple(Scenario.from_json(json.dumps(item)) for item in record["attempts"])
+
+    records, good_bytes = read_complete_lines(path, parse)
+    return dict(records), good_bytes
 
 
 def write_scenario_shard(path: str | os.PathLike, n: int, seed: int, split: str, shard: Shard, *,
