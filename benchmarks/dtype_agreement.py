@@ -42,8 +42,8 @@ def compare_task(task: str, runs: dict) -> dict:
     probs = {}
     for dtype, run in runs.items():
         records = sample_records(run.tasks[task])
-        probs[dtype] = {int(r["doc_id"]): choice_probs(logged_loglikelihoods(r)) for r in records
-                        if logged_loglikelihoods(r)}  # a generation task logs text, no choices
+        lls = {int(r["doc_id"]): logged_loglikelihoods(r) for r in records}
+        probs[dtype] = {doc: choice_probs(ll) for doc, ll in lls.items() if ll}  # generation tasks log text
     shared = sorted(set(probs["float32"]) & set(probs["bfloat16"]))
     gaps = [np.abs(probs["float32"][d] - probs["bfloat16"][d]) for d in shared]
     same = [int(np.argmax(probs["float32"][d]) == np.argmax(probs["bfloat16"][d])) for d in shared]
